@@ -1,0 +1,55 @@
+"""Every notebook is committed executed, so that nbval has outputs to compare.
+
+nbval passes a cell with no stored outputs without comparing anything, so a notebook committed
+unexecuted would pass silently: these checks make that a failure.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def test_the_series_has_its_notebooks() -> None:
+    assert [p.name[:2] for p in NOTEBOOKS][:1] == ["01"], "notebooks/01_*.ipynb is missing"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_committed_executed(path: Path) -> None:
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code" and c.source.strip()]
+    assert code, f"{path.name} has no code cells"
+    counts = [c.execution_count for c in code]
+    assert None not in counts, (
+        f"{path.name}: {counts.count(None)} code cells were never executed; "
+        "run `make notebooks` and commit the result"
+    )
+    in_order = counts == sorted(counts) and len(set(counts)) == len(counts)
+    assert in_order, f"{path.name}: cells ran out of order ({counts}); re-run it top to bottom"
+    with_output = sum(bool(c.outputs) for c in code)
+    assert with_output >= 0.6 * len(code), (
+        f"{path.name}: only {with_output}/{len(code)} code cells have outputs"
+    )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_has_no_error_outputs(path: Path) -> None:
+    nb = nbformat.read(path, as_version=4)
+    errors = [
+        (i, o.get("ename"))
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "code"
+        for o in c.outputs
+        if o.output_type == "error"
+    ]
+    assert not errors, f"{path.name}: error outputs in cells {errors}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_runs_on_the_standard_kernel(path: Path) -> None:
+    nb = nbformat.read(path, as_version=4)
+    assert nb.metadata["kernelspec"]["name"] == "python3"

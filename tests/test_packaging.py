@@ -1,0 +1,115 @@
+"""pyproject.toml, constraints.txt and environment.yml must describe the same environment."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import tomllib
+from packaging.requirements import Requirement
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _name(spec: str) -> str:
+    return Requirement(spec).name.lower().replace("_", "-")
+
+
+def _pyproject_names() -> set[str]:
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    specs = list(project["dependencies"])
+    for extra in project["optional-dependencies"].values():
+        specs += extra
+    return {_name(s) for s in specs}
+
+
+def _environment_pins() -> dict[str, str]:
+    pins = {}
+    for line in (REPO / "environment.yml").read_text().splitlines():
+        item = line.strip().removeprefix("- ").strip()
+        if "==" in item and not item.startswith("-"):
+            name, version = item.split("==")
+            pins[_name(name)] = version
+    return pins
+
+
+def _constraint_pins(marker_env: dict[str, str]) -> dict[str, str]:
+    pins = {}
+    for line in (REPO / "constraints.txt").read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if not line:
+            continue
+        req = Requirement(line)
+        if req.marker is None or req.marker.evaluate(marker_env):
+            (spec,) = req.specifier
+            assert spec.operator == "==", f"{line}: constraints must pin with =="
+            pins[_name(req.name)] = spec.version
+    return pins
+
+
+PY311 = {"python_version": "3.11", "python_full_version": "3.11.7"}
+PY310 = {"python_version": "3.10", "python_full_version": "3.10.13"}
+
+
+def test_environment_yml_lists_exactly_the_pyproject_packages() -> None:
+    env = set(_environment_pins())
+    deps = _pyproject_names()
+    assert env == deps, f"only in environment.yml: {env - deps}; only in pyproject: {deps - env}"
+
+
+def test_environment_yml_pins_agree_with_constraints() -> None:
+    constraints = _constraint_pins(PY311)
+    for name, version in _environment_pins().items():
+        pinned = constraints[name]
+        assert pinned == version, f"{name}: environment.yml {version}, constraints {pinned}"
+
+
+def test_every_direct_dependency_is_pinned_for_each_supported_python() -> None:
+    for env in (PY311, PY310):
+        pinned = _constraint_pins(env)
+        missing = _pyproject_names() - set(pinned)
+        assert not missing, f"not pinned for Python {env['python_version']}: {missing}"
+
+
+def test_torch_is_pinned_to_the_cpu_tested_release() -> None:
+    assert _constraint_pins(PY311)["torch"] == "2.13.0"
+
+
+def test_installed_versions_match_the_pins() -> None:
+    from importlib.metadata import version
+
+    pinned = _constraint_pins(PY311)
+    for name in _pyproject_names():
+        installed = version(name).split("+")[0]
+        assert installed == pinned[name], f"{name}: installed {installed}, pinned {pinned[name]}"
+
+
+def test_lab_overrides_are_installed_into_the_environment() -> None:
+    installed = Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    assert installed.is_file(), "run `make install`: it copies jupyter-settings/overrides.json there"
+    settings = json.loads(installed.read_text())
+    assert settings == json.loads((REPO / "jupyter-settings" / "overrides.json").read_text())
+    kernels = settings["@jupyterlab/apputils-extension:kernels-settings"]
+    news = settings["@jupyterlab/apputils-extension:notification"]
+    assert kernels["commsOverSubshells"] == "disabled"
+    assert news["fetchNews"] == "false"
+    assert news["checkForUpdates"] is False
+
+
+def test_overrides_name_settings_that_jupyterlab_knows() -> None:
+    schemas = Path(sys.prefix) / "share" / "jupyter" / "lab" / "schemas"
+    settings = json.loads((REPO / "jupyter-settings" / "overrides.json").read_text())
+    for plugin, values in settings.items():
+        package, name = plugin.split(":")
+        schema = json.loads((schemas / package / f"{name}.json").read_text())
+        assert set(values) <= set(schema["properties"]), f"{plugin}: unknown keys"
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    readme = (REPO / "README.md").read_text()
+    ci = (REPO / ".ci" / "run").read_text()
+    assert re.search(r"^make test$", readme, re.MULTILINE), "README must give `make test`"
+    assert re.search(r"^make test$", ci, re.MULTILINE), ".ci/run must call `make test`"
+    assert "make lab" in readme
