@@ -6,6 +6,8 @@ STAMP := $(VENV)/.ganlib-installed
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings
 export JUPYTER_PLATFORM_DIRS := 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
+# Jupyter refuses to start as root (containers, CI) unless told to.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .PHONY: install lab test lint notebooks bench clean
 
@@ -21,7 +23,7 @@ install: $(STAMP)
 
 ## make lab: install everything, then open the notebooks in JupyterLab
 lab: install
-	$(BIN)/jupyter lab --notebook-dir=notebooks $(LAB_ARGS)
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(ALLOW_ROOT) $(LAB_ARGS)
 
 ## make test: install everything, then ruff, unit tests and nbval on every notebook
 test: install
