@@ -88,7 +88,9 @@ def test_installed_versions_match_the_pins() -> None:
 
 def test_lab_overrides_are_installed_into_the_environment() -> None:
     installed = Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
-    assert installed.is_file(), "run `make install`: it copies jupyter-settings/overrides.json there"
+    assert installed.is_file(), (
+        "run `make install`: it copies jupyter-settings/overrides.json there"
+    )
     settings = json.loads(installed.read_text())
     assert settings == json.loads((REPO / "jupyter-settings" / "overrides.json").read_text())
     kernels = settings["@jupyterlab/apputils-extension:kernels-settings"]
