@@ -1,0 +1,70 @@
+"""Atomic checkpoints made of plain containers and tensors (notebook 03).
+
+A checkpoint is a ``dict`` of state_dicts, numbers, strings, lists and tensors, never a pickled
+module, so it loads with ``torch.load(weights_only=True)``: loading runs no code from the file.
+It is written to a temporary file in the same folder and then renamed over the old one with
+``os.replace``, which is atomic on POSIX and Windows, so a crash or Ctrl-C mid-write leaves
+the previous checkpoint intact.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+
+def save_checkpoint(path: str | os.PathLike[str], state: dict[str, Any]) -> Path:
+    """Write ``state`` to ``path`` atomically (temporary file in the same folder, then rename).
+
+    Parameters
+    ----------
+    path : path-like
+        Destination file; its folder is created when missing.
+    state : dict
+        State_dicts, tensors and plain Python values only (what ``weights_only=True`` loads).
+
+    Returns
+    -------
+    Path
+        The written file.
+    """
+    if not isinstance(state, dict):
+        raise ValueError(f"state must be a dict of state_dicts and values, got {type(state)}")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(state, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_checkpoint(
+    path: str | os.PathLike[str], map_location: str | torch.device = "cpu"
+) -> dict[str, Any]:
+    """Load a checkpoint written by :func:`save_checkpoint` with ``weights_only=True``.
+
+    Parameters
+    ----------
+    path : path-like
+        The checkpoint file.
+    map_location : str or torch.device
+        Where tensors are put (default the CPU).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}; train first or check the path")
+    state = torch.load(path, map_location=map_location, weights_only=True)
+    if not isinstance(state, dict):
+        raise ValueError(f"{path} does not hold a checkpoint dict (got {type(state).__name__})")
+    return state
