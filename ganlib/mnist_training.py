@@ -2,7 +2,8 @@
 
 Shared by notebook 03 and the command line (``python -m ganlib.train``). The whole data set
 lives on the device as one tensor; each epoch is a ``torch.randperm`` drawn from a seeded
-``torch.Generator``, and the noise comes from a second one. Both generators' states, the
+``torch.Generator``, the noise comes from a second one and the "mlp" discriminator's dropout
+masks from a third. The generators' states, the
 position in the current permutation, the models and both optimisers go into every checkpoint,
 so the state of a run fully determines its future: resuming from step N gives bit-for-bit the
 same weights as training straight through (on the same device).
@@ -35,7 +36,14 @@ from tqdm.auto import tqdm
 
 from ganlib.checkpoint import load_checkpoint, save_checkpoint
 from ganlib.device import make_generator, pick_device
-from ganlib.mnist_models import ARCHITECTURES, DEFAULT_ARCH, Discriminator, Generator, build_gan
+from ganlib.mnist_models import (
+    ARCHITECTURES,
+    DEFAULT_ARCH,
+    Discriminator,
+    Generator,
+    SeededDropout,
+    build_gan,
+)
 
 LOSSES = ("non-saturating", "minimax")
 #: Settings that may change when a run is resumed (they do not change the maths).
@@ -207,6 +215,10 @@ class _Trainer:
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=config.lr_d, betas=betas)
         self.data_rng = make_generator(config.seed + 1, device)
         self.noise_rng = make_generator(config.seed + 2, device)
+        self.dropout_rng = make_generator(config.seed + 4, device)
+        for layer in self.D.modules():  # "mlp": dropout masks from the run's own stream
+            if isinstance(layer, SeededDropout):
+                layer.generator = self.dropout_rng
         fixed = make_generator(config.seed + 3, device)
         self.fixed_noise = self.noise((config.grid_size,), fixed)
         self.perm = self.new_permutation()
@@ -305,7 +317,11 @@ class _Trainer:
             "opt_g": self.opt_g.state_dict(),
             "opt_d": self.opt_d.state_dict(),
             "config": self.config.to_dict(),
-            "rng": {"data": self.data_rng.get_state(), "noise": self.noise_rng.get_state()},
+            "rng": {
+                "data": self.data_rng.get_state(),
+                "noise": self.noise_rng.get_state(),
+                "dropout": self.dropout_rng.get_state(),
+            },
             "device_type": self.device.type,
             "perm": self.perm.cpu(),
             "cursor": self.cursor,
@@ -324,8 +340,13 @@ class _Trainer:
         self.opt_g.load_state_dict(state["opt_g"])
         self.opt_d.load_state_dict(state["opt_d"])
         if state["device_type"] == self.device.type:
-            self.data_rng.set_state(state["rng"]["data"])
-            self.noise_rng.set_state(state["rng"]["noise"])
+            # set_state wants a CPU ByteTensor, also for a CUDA generator; map_location may have
+            # moved the saved states to the GPU with everything else.
+            rng = {name: s.cpu() for name, s in state["rng"].items()}
+            self.data_rng.set_state(rng["data"])
+            self.noise_rng.set_state(rng["noise"])
+            if "dropout" in rng:  # absent in checkpoints from before dropout was seeded
+                self.dropout_rng.set_state(rng["dropout"])
         else:  # a CUDA generator state cannot seed a CPU generator: continue, not bit-exact
             print(
                 f"ganlib: checkpoint was written on {state['device_type']}, resuming on "
@@ -333,6 +354,7 @@ class _Trainer:
             )
             self.data_rng.manual_seed(self.config.seed + 1 + 1000 * state["step"])
             self.noise_rng.manual_seed(self.config.seed + 2 + 1000 * state["step"])
+            self.dropout_rng.manual_seed(self.config.seed + 4 + 1000 * state["step"])
         self.perm, self.cursor = state["perm"].to(self.device), state["cursor"]
         self.fixed_noise = state["fixed_noise"].to(self.device)
         self.elapsed = state["elapsed"]

@@ -26,6 +26,7 @@ from typing import Any
 
 import torch
 
+from ganlib.checkpoint import atomic_write_text, save_checkpoint
 from ganlib.mnist_models import Generator, build_gan
 
 PRETRAINED_DIR = Path(__file__).resolve().parent.parent / "data" / "pretrained"
@@ -101,7 +102,7 @@ def export_generator(
         k: v.detach().cpu().half() if v.is_floating_point() else v.detach().cpu()
         for k, v in generator.state_dict().items()
     }
-    torch.save(state, weights)
+    save_checkpoint(weights, state)  # temporary file, then rename: never half-written
     record = {
         "name": name,
         "arch": config.arch,
@@ -112,7 +113,7 @@ def export_generator(
         **(info or {}),
     }
     record.setdefault("quality", None)
-    meta.write_text(json.dumps(record, indent=2) + "\n")
+    atomic_write_text(meta, json.dumps(record, indent=2) + "\n")
     return weights
 
 
@@ -151,7 +152,7 @@ def evaluate_pretrained(
     _, meta = _paths(name, root)
     record = pretrained_info(name, root)
     record["quality"] = quality
-    meta.write_text(json.dumps(record, indent=2) + "\n")
+    atomic_write_text(meta, json.dumps(record, indent=2) + "\n")
     return quality
 
 

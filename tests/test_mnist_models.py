@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from ganlib.mnist_models import ARCHITECTURES, build_gan, count_parameters
+from ganlib.mnist_models import ARCHITECTURES, SeededDropout, build_gan, count_parameters
 
 
 def _by_hand(layer_sizes: list[tuple[int, int]]) -> int:
@@ -155,3 +155,30 @@ def test_wrong_input_shapes_raise() -> None:
         g(torch.zeros(2, 100))
     with pytest.raises(ValueError, match=r"\(N, 1, 28, 28\)"):
         d(torch.zeros(2, 784))
+
+
+def test_seeded_dropout_draws_from_its_own_generator() -> None:
+    layer = SeededDropout(0.3)
+    x = torch.ones(2_000, 8)
+    layer.generator = torch.Generator().manual_seed(5)
+    torch.manual_seed(0)
+    a = layer(x)
+    layer.generator = torch.Generator().manual_seed(5)
+    torch.manual_seed(1)  # a different global state changes nothing
+    b = layer(x)
+    assert torch.equal(a, b)
+    # the same mask as a Bernoulli(0.7) draw from that generator, kept values scaled by 1/0.7
+    keep = torch.empty_like(x).bernoulli_(0.7, generator=torch.Generator().manual_seed(5))
+    torch.testing.assert_close(a, keep / 0.7)
+    assert abs((a == 0).float().mean().item() - 0.3) < 0.02
+    layer.eval()
+    assert torch.equal(layer(x), x)
+
+
+def test_seeded_dropout_without_generator_is_nn_dropout() -> None:
+    x = torch.randn(64, 16, generator=torch.Generator().manual_seed(0))
+    torch.manual_seed(7)
+    ours = SeededDropout(0.3)(x)
+    torch.manual_seed(7)
+    reference = nn.Dropout(0.3)(x)
+    assert torch.equal(ours, reference)
