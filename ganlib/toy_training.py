@@ -521,18 +521,7 @@ class ToyGAN:
         + p_g)`, 1/2 where both vanish), each of shape ``(G,)``.
         """
         grid = self._grid if grid is None else np.asarray(grid, dtype=np.float64)
-        p_data = self.target.pdf(grid)
-        p_g = density_from_samples(self.sample(n), grid, bandwidth_for(self.target))
-        total = p_data + p_g
-        with np.errstate(invalid="ignore", divide="ignore"):
-            d_star = np.where(total > 1e-12, p_data / total, 0.5)
-        return {
-            "x": grid,
-            "p_data": p_data,
-            "p_g": p_g,
-            "d": self.discriminator_on(grid),
-            "d_star": d_star,
-        }
+        return self._snapshot_from(self.sample(n), grid)
 
     def record(self) -> None:
         """Append one history record for the current state (skipped, diverging, if non-finite)."""
@@ -585,8 +574,10 @@ class ToyGAN:
         self._last.setdefault("d_loss", float(d_loss))
         self._last.setdefault("g_loss", float(g_loss))
 
-    def _snapshot_from(self, x: np.ndarray) -> dict[str, np.ndarray]:
-        grid = self._grid
+    def _snapshot_from(
+        self, x: np.ndarray, grid: np.ndarray | None = None
+    ) -> dict[str, np.ndarray]:
+        grid = self._grid if grid is None else grid
         p_data = self.target.pdf(grid)
         p_g = density_from_samples(x, grid, bandwidth_for(self.target))
         total = p_data + p_g
