@@ -395,8 +395,9 @@ def non_saturating_claims() -> tuple[Claim, ...]:
 
     As D(G(z)) -> 0 (l -> -oo, D confidently rejects fakes, as early in training) the minimax
     gradient vanishes while the non-saturating one tends to -1. Their ratio is
-    :math:`e^l = D/(1-D) > 0`, so both push l the same way; and at p_g = p_data the optimal D
-    is flat (:math:`\partial_x D^* = 0`), so G's gradient through D is 0 for both losses.
+    :math:`e^l = D/(1-D) > 0`, so both push l the same way. At p_g = p_data the optimal D is
+    flat (:math:`\partial_x D^* = 0`), so G's gradient through D is 0 for both losses, and
+    :func:`fixed_point_claims` shows the same on distributions: both losses are stationary there.
     """
     grads = generator_gradients()
     p_data, p_g = sp.Function("p_data"), sp.Function("p_g")
@@ -424,8 +425,59 @@ def non_saturating_claims() -> tuple[Claim, ...]:
             sp.Integer(0),
             ">",
         ),
-        Claim("ns_same_fixed_point", "∂D*/∂x = 0 where p_g = p_data", flat, sp.Integer(0)),
+        Claim("ns_flat_d_star", "∂D*/∂x = 0 where p_g = p_data", flat, sp.Integer(0)),
+        *fixed_point_claims(3),
     )
+
+
+GENERATOR_LOSSES_OF_D = {
+    "minimax": lambda d: sp.log(1 - d),
+    "non_saturating": lambda d: -sp.log(d),
+}
+
+
+def generator_simplex_gradient(loss: str, n: int = 3) -> list[sp.Expr]:
+    r"""Gradient of G's objective over distributions with D fixed at :math:`D^*`.
+
+    :math:`J(r) = \sum_i r_i\, g(D^*_i)`, :math:`D^*_i = p_i / (p_i + q_i)`, on the simplex
+    :math:`r_n = 1 - \sum_{i<n} r_i`: component j is :math:`g(D^*_j) - g(D^*_n)`, a function of
+    the symbols of :func:`discrete_distributions` (n - 1 components).
+    """
+    if loss not in GENERATOR_LOSSES_OF_D:
+        raise ValueError(f"loss={loss!r}: use one of {tuple(GENERATOR_LOSSES_OF_D)}")
+    g = GENERATOR_LOSSES_OF_D[loss]
+    p, q = discrete_distributions(n)
+    r = sp.symbols(f"r1:{n + 1}", positive=True)
+    d_star = [pi / (pi + qi) for pi, qi in zip(p, q, strict=True)]
+    objective = sum(ri * g(di) for ri, di in zip(r, d_star, strict=True))
+    objective = objective.subs(r[-1], 1 - sum(r[:-1]))
+    return [sp.diff(objective, ri) for ri in r[:-1]]
+
+
+def fixed_point_claims(n: int = 3) -> tuple[Claim, ...]:
+    r"""Both generator losses have their stationary point at :math:`p_g = p_{data}`.
+
+    Algorithm 1 fits D (ideally to :math:`D^*`), then moves :math:`p_g` against the gradient of
+    its loss with D held fixed (:func:`generator_simplex_gradient`). With
+    :math:`g(D) = \log(1 - D)` (minimax) or :math:`-\log D` (non-saturating) that gradient
+    vanishes at :math:`q = p` for both, because there :math:`D^* = 1/2` on every outcome. The
+    claim is that the sum of the squared components (zero only if each is) simplifies to 0.
+    """
+    p, q = discrete_distributions(n)
+    claims = []
+    for name in GENERATOR_LOSSES_OF_D:
+        gradient = generator_simplex_gradient(name, n)
+        at_optimum = [gi.subs(dict(zip(q, p, strict=True))) for gi in gradient]
+        claims.append(
+            Claim(
+                f"fixed_point_{name}",
+                f"{name.replace('_', '-')} loss, D = D*: simplex gradient 0 at p_g = p_data, "
+                f"n = {n}",
+                sum(gi**2 for gi in at_optimum),
+                sp.Integer(0),
+            )
+        )
+    return tuple(claims)
 
 
 def all_claims() -> tuple[Claim, ...]:

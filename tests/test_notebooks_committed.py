@@ -26,7 +26,7 @@ def test_notebook_is_committed_executed(path: Path) -> None:
     counts = [c.execution_count for c in code]
     assert None not in counts, (
         f"{path.name}: {counts.count(None)} code cells were never executed; "
-        "run `make notebooks` and commit the result"
+        "run `python3 dev.py notebooks` and commit the result"
     )
     in_order = counts == sorted(counts) and len(set(counts)) == len(counts)
     assert in_order, f"{path.name}: cells ran out of order ({counts}); re-run it top to bottom"

@@ -93,7 +93,7 @@ def test_installed_versions_match_the_pins() -> None:
 def test_lab_overrides_are_installed_into_the_environment() -> None:
     installed = Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
     assert installed.is_file(), (
-        "run `make install`: it copies jupyter-settings/overrides.json there"
+        "run `python3 dev.py install`: it copies jupyter-settings/overrides.json there"
     )
     settings = json.loads(installed.read_text())
     assert settings == json.loads((REPO / "jupyter-settings" / "overrides.json").read_text())
@@ -116,6 +116,7 @@ def test_overrides_name_settings_that_jupyterlab_knows() -> None:
 def test_ci_runs_the_readme_test_command() -> None:
     readme = (REPO / "README.md").read_text()
     ci = (REPO / ".ci" / "run").read_text()
-    assert re.search(r"^make test$", readme, re.MULTILINE), "README must give `make test`"
-    assert re.search(r"^make test$", ci, re.MULTILINE), ".ci/run must call `make test`"
-    assert "make lab" in readme
+    command = "python3 dev.py test"
+    assert re.search(rf"^{command}$", readme, re.MULTILINE), f"README must give `{command}`"
+    assert re.search(rf"^{command}$", ci, re.MULTILINE), f".ci/run must call `{command}`"
+    assert re.search(r"^python3 dev.py lab$", readme, re.MULTILINE)

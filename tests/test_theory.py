@@ -176,3 +176,20 @@ def test_empirical_value_function_is_minus_the_bce_sum() -> None:
 def test_discrete_distributions_validates_n() -> None:
     with pytest.raises(ValueError, match="n=1 outcomes"):
         th.discrete_distributions(1)
+
+
+@pytest.mark.parametrize("loss", ["minimax", "non_saturating"])
+def test_generator_simplex_gradient_matches_numbers_and_vanishes_only_at_the_optimum(
+    loss: str,
+) -> None:
+    grad = th.generator_simplex_gradient(loss, 3)
+    p_sym, q_sym = th.discrete_distributions(3)
+    p, q = np.array([0.2, 0.3, 0.5]), np.array([0.5, 0.3, 0.2])
+    values = dict(zip((*p_sym, *q_sym), (*p, *q), strict=True))
+    got = np.array([float(g.subs(values)) for g in grad])
+    d = p / (p + q)
+    g = np.log1p(-d) if loss == "minimax" else -np.log(d)
+    np.testing.assert_allclose(got, g[:2] - g[2], rtol=1e-12)
+    assert np.abs(got).max() > 0.1  # away from p_g = p_data it does not vanish
+    at_opt = dict(zip((*p_sym, *q_sym), (*p, *p), strict=True))
+    assert all(abs(float(g.subs(at_opt))) < 1e-12 for g in grad)

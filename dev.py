@@ -1,0 +1,176 @@
+#!/usr/bin/env python3
+"""The project's single entry point; needs nothing but Python 3.10+ (and pip in its venv module).
+
+    python3 dev.py lab        install if needed, then open JupyterLab on notebooks/
+    python3 dev.py test       install if needed, then ruff, unit tests and nbval on every notebook
+    python3 dev.py install    create .venv/ and install the pinned dependencies and ganlib
+    python3 dev.py lint       ruff check and ruff format --check
+    python3 dev.py notebooks  re-execute every notebook in place (full settings), for committing
+    python3 dev.py bench      run both benchmarks
+    python3 dev.py clean      remove .venv/ and the tool caches
+
+Extra arguments after ``lab`` go to ``jupyter lab`` and after ``test`` to ``pytest``, e.g.
+``python3 dev.py test -k theory``. ``make <target>`` does the same for those who have make.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+STAMP = VENV / ".ganlib-installed"
+INPUTS = [
+    ROOT / "pyproject.toml",
+    ROOT / "constraints.txt",
+    ROOT / "jupyter-settings" / "overrides.json",
+]
+LAB_SETTINGS = VENV / "share" / "jupyter" / "lab" / "settings"
+
+# Jupyter's future default config paths (silences its deprecation warning), and no debugger nag.
+ENV = {"JUPYTER_PLATFORM_DIRS": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+
+
+def _exe(name: str) -> str:
+    return str(BIN / (f"{name}.exe" if os.name == "nt" else name))
+
+
+def _run(*cmd: str, env: dict[str, str] | None = None) -> None:
+    print("+", " ".join(cmd), flush=True)
+    full_env = {**os.environ, **ENV, **(env or {})}
+    code = subprocess.call(list(cmd), cwd=ROOT, env=full_env)
+    if code:
+        sys.exit(code)
+
+
+def _create_venv() -> None:
+    """``python -m venv .venv``; where the venv module lacks ensurepip, fall back to virtualenv."""
+    if subprocess.call([sys.executable, "-m", "venv", str(VENV)]) == 0:
+        return
+    shutil.rmtree(VENV, ignore_errors=True)
+    print(
+        "python -m venv failed (on Debian/Ubuntu `sudo apt install python3-venv` fixes it); "
+        "trying virtualenv instead",
+        flush=True,
+    )
+    user_pip = [sys.executable, "-m", "pip", "install", "--user", "--quiet", "virtualenv"]
+    if subprocess.call(user_pip) or subprocess.call(
+        [sys.executable, "-m", "virtualenv", str(VENV)]
+    ):
+        sys.exit(
+            "could not create .venv/: install python3-venv (Debian/Ubuntu) or virtualenv, then "
+            "run this command again"
+        )
+
+
+def install() -> None:
+    """Create .venv/ and install everything, unless it is up to date with its inputs."""
+    if STAMP.is_file() and all(STAMP.stat().st_mtime >= p.stat().st_mtime for p in INPUTS):
+        return
+    if sys.version_info < (3, 10):  # noqa: UP036 (dev.py runs under whatever python3 is)
+        sys.exit(f"Python 3.10 or newer is needed; this is {sys.version.split()[0]}")
+    if not (BIN / "python").exists() and not (BIN / "python.exe").exists():
+        _create_venv()
+    torch_args = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "pip_torch_args.py")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    _run(
+        _exe("python"),
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "-c",
+        "constraints.txt",
+        *torch_args,
+        "-e",
+        ".[lab,dev]",
+    )
+    LAB_SETTINGS.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(ROOT / "jupyter-settings" / "overrides.json", LAB_SETTINGS / "overrides.json")
+    STAMP.touch()
+
+
+def lab(args: list[str]) -> None:
+    """JupyterLab on notebooks/ (``--allow-root`` when run as root, as in containers)."""
+    install()
+    root = ["--allow-root"] if hasattr(os, "getuid") and os.getuid() == 0 else []
+    cmd = [_exe("jupyter"), "lab", "--notebook-dir=notebooks", *root, *args]
+    print("+", " ".join(cmd), flush=True)
+    if os.name == "posix":  # become JupyterLab: its PID is this command's PID, Ctrl-C goes to it
+        os.chdir(ROOT)
+        os.execve(cmd[0], cmd, {**os.environ, **ENV})
+    _run(*cmd)
+
+
+def lint() -> None:
+    install()
+    _run(_exe("ruff"), "check", ".")
+    _run(_exe("ruff"), "format", "--check", "ganlib", "tests", "benchmarks", "tools", "dev.py")
+
+
+def test(args: list[str]) -> None:
+    """ruff, then pytest: unit tests, the browser test and nbval on every notebook (smoke mode)."""
+    install()
+    _run(_exe("ruff"), "check", ".")
+    _run(
+        _exe("python"), "-m", "pytest", *args, env={"GANLIB_SMOKE": "1", "GANLIB_NO_DOWNLOAD": "1"}
+    )
+
+
+def notebooks() -> None:
+    install()
+    for nb in sorted((ROOT / "notebooks").glob("[0-9]*.ipynb")):
+        rel = str(nb.relative_to(ROOT))
+        _run(
+            _exe("jupyter"),
+            "nbconvert",
+            "--to",
+            "notebook",
+            "--execute",
+            "--inplace",
+            "--ExecutePreprocessor.timeout=1200",
+            rel,
+        )
+        _run(_exe("python"), "tools/clean_notebook.py", rel)
+
+
+def bench() -> None:
+    install()
+    _run(_exe("python"), "benchmarks/bench_toy.py")
+    _run(_exe("python"), "benchmarks/bench_mnist.py")
+
+
+def clean() -> None:
+    for path in (VENV, ROOT / ".pytest_cache", ROOT / ".ruff_cache"):
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def main(argv: list[str]) -> None:
+    commands = {"install", "lab", "test", "lint", "notebooks", "bench", "clean"}
+    if not argv or argv[0] not in commands:
+        sys.exit(__doc__)
+    command, rest = argv[0], argv[1:]
+    if command == "lab":
+        lab(rest)
+    elif command == "test":
+        test(rest)
+    else:
+        {"install": install, "lint": lint, "notebooks": notebooks, "bench": bench, "clean": clean}[
+            command
+        ]()
+
+
+if __name__ == "__main__":
+    try:
+        main(sys.argv[1:])
+    except KeyboardInterrupt:
+        sys.exit(130)
