@@ -6,10 +6,6 @@ times is what it says it times.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
@@ -18,16 +14,10 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from ganlib.mnist_models import build_gan
 
-PATH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_mnist.py"
-
 
 @pytest.fixture(scope="module")
-def bench():
-    spec = importlib.util.spec_from_file_location("bench_mnist", PATH)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_mnist"] = module  # dataclasses look the module up by name
-    spec.loader.exec_module(module)
-    return module
+def bench(load_benchmark):
+    return load_benchmark("bench_mnist")
 
 
 def test_forward_macs_by_hand(bench) -> None:

@@ -6,10 +6,7 @@ runs is what it says it runs.
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,16 +14,10 @@ import torch
 
 from ganlib.toy_models import ToyNetConfig, build_toy_nets
 
-PATH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_toy.py"
-
 
 @pytest.fixture(scope="module")
-def bench():
-    spec = importlib.util.spec_from_file_location("bench_toy", PATH)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_toy"] = module  # dataclasses look the module up by name
-    spec.loader.exec_module(module)
-    return module
+def bench(load_benchmark):
+    return load_benchmark("bench_toy")
 
 
 def _n_params(module: torch.nn.Module) -> int:
