@@ -25,11 +25,8 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 STAMP = VENV / ".ganlib-installed"
-INPUTS = [
-    ROOT / "pyproject.toml",
-    ROOT / "constraints.txt",
-    ROOT / "jupyter-settings" / "overrides.json",
-]
+OVERRIDES = ROOT / "jupyter-settings" / "overrides.json"
+INPUTS = [ROOT / "pyproject.toml", ROOT / "constraints.txt", OVERRIDES]
 LAB_SETTINGS = VENV / "share" / "jupyter" / "lab" / "settings"
 
 # Jupyter's future default config paths (silences its deprecation warning), and no debugger nag.
@@ -74,14 +71,12 @@ def install() -> None:
         return
     if sys.version_info < (3, 10):  # noqa: UP036 (dev.py runs under whatever python3 is)
         sys.exit(f"Python 3.10 or newer is needed; this is {sys.version.split()[0]}")
-    if not (BIN / "python").exists() and not (BIN / "python.exe").exists():
+    if not Path(_exe("python")).exists():
         _create_venv()
-    torch_args = subprocess.run(
-        [sys.executable, str(ROOT / "tools" / "pip_torch_args.py")],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
+    sys.path.insert(0, str(ROOT / "tools"))
+    from pip_torch_args import torch_index_args  # stdlib only, like this file
+
+    torch_args = torch_index_args()
     _run(
         _exe("python"),
         "-m",
@@ -95,7 +90,7 @@ def install() -> None:
         ".[lab,dev]",
     )
     LAB_SETTINGS.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(ROOT / "jupyter-settings" / "overrides.json", LAB_SETTINGS / "overrides.json")
+    shutil.copyfile(OVERRIDES, LAB_SETTINGS / "overrides.json")
     STAMP.touch()
 
 
@@ -104,8 +99,8 @@ def lab(args: list[str]) -> None:
     install()
     root = ["--allow-root"] if hasattr(os, "getuid") and os.getuid() == 0 else []
     cmd = [_exe("jupyter"), "lab", "--notebook-dir=notebooks", *root, *args]
-    print("+", " ".join(cmd), flush=True)
     if os.name == "posix":  # become JupyterLab: its PID is this command's PID, Ctrl-C goes to it
+        print("+", " ".join(cmd), flush=True)
         os.chdir(ROOT)
         os.execve(cmd[0], cmd, {**os.environ, **ENV})
     _run(*cmd)
@@ -155,18 +150,21 @@ def clean() -> None:
 
 
 def main(argv: list[str]) -> None:
-    commands = {"install", "lab", "test", "lint", "notebooks", "bench", "clean"}
-    if not argv or argv[0] not in commands:
+    passes_args = {"lab": lab, "test": test}  # the rest of argv goes to jupyter lab / pytest
+    plain = {
+        "install": install,
+        "lint": lint,
+        "notebooks": notebooks,
+        "bench": bench,
+        "clean": clean,
+    }
+    if not argv or argv[0] not in passes_args | plain:
         sys.exit(__doc__)
     command, rest = argv[0], argv[1:]
-    if command == "lab":
-        lab(rest)
-    elif command == "test":
-        test(rest)
+    if command in passes_args:
+        passes_args[command](rest)
     else:
-        {"install": install, "lint": lint, "notebooks": notebooks, "bench": bench, "clean": clean}[
-            command
-        ]()
+        plain[command]()
 
 
 if __name__ == "__main__":

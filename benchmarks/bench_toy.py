@@ -170,9 +170,7 @@ def run(config: ToyGANConfig | int, cap_s: float, max_steps: int | None = None) 
     diverged = gan.diverged  # a message (Seed002) or a Divergence (ganlib)
     return Result(
         seed,
-        done[0] if done else None,
-        done[1] if done else None,
-        done[2] if done else None,
+        *(done or (None, None, None)),  # converged wall s, cpu s and step, or never
         gan.step,
         train_s,
         eval_s,

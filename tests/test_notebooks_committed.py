@@ -6,6 +6,7 @@ unexecuted would pass silently: these checks make that a failure.
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 import nbformat
@@ -14,13 +15,19 @@ import pytest
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
+@cache
+def _read(path: Path) -> nbformat.NotebookNode:
+    """Each notebook is parsed once for all the tests (notebook 03 is 1.6 MB)."""
+    return nbformat.read(path, as_version=4)
+
+
 def test_the_series_has_its_notebooks() -> None:
     assert [p.name[:2] for p in NOTEBOOKS][:1] == ["01"], "notebooks/01_*.ipynb is missing"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_is_committed_executed(path: Path) -> None:
-    nb = nbformat.read(path, as_version=4)
+    nb = _read(path)
     code = [c for c in nb.cells if c.cell_type == "code" and c.source.strip()]
     assert code, f"{path.name} has no code cells"
     counts = [c.execution_count for c in code]
@@ -38,7 +45,7 @@ def test_notebook_is_committed_executed(path: Path) -> None:
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_has_no_error_outputs(path: Path) -> None:
-    nb = nbformat.read(path, as_version=4)
+    nb = _read(path)
     errors = [
         (i, o.get("ename"))
         for i, c in enumerate(nb.cells)
@@ -51,5 +58,5 @@ def test_notebook_has_no_error_outputs(path: Path) -> None:
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_runs_on_the_standard_kernel(path: Path) -> None:
-    nb = nbformat.read(path, as_version=4)
+    nb = _read(path)
     assert nb.metadata["kernelspec"]["name"] == "python3"

@@ -3,8 +3,8 @@
 The server listens on 127.0.0.1 on a free port with a random token. Its config, runtime,
 user-settings and workspace folders are fresh temporary folders, so nothing from the user's own
 JupyterLab (a restored workspace, a changed setting) leaks into the test. The application
-settings (``<sys.prefix>/share/jupyter/lab/settings/overrides.json``, installed by ``make
-install`` from ``jupyter-settings/``) are left alone and therefore honoured;
+settings (``<sys.prefix>/share/jupyter/lab/settings/overrides.json``, installed by ``python3
+dev.py install`` from ``jupyter-settings/``) are left alone and therefore honoured;
 :meth:`LabServer.setting` lets a test check that they are.
 """
 

@@ -61,8 +61,7 @@ def run_all_cells(page: Page, timeout_s: float) -> float:
 def error_outputs(page: Page) -> list[str]:
     """Texts of error outputs, tracebacks on stderr and widgets that failed to display."""
     found = []
-    stderr = page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')
-    for text in stderr.all_inner_texts():
+    for text in stderr_outputs(page):
         if "Traceback" in text or re.search(r"\b\w+Error\b", text):
             found.append(text)
     for text in page.locator(".jp-OutputArea-output").all_inner_texts():
