@@ -48,7 +48,7 @@ import torch
 from matplotlib.figure import Figure
 
 from ganlib.distributions import NOISE_KINDS, TARGETS, Density
-from ganlib.toy_plots import STYLE, StageArtists, draw_stage, support_limits
+from ganlib.toy_plots import StageArtists, draw_stage, reference_style, support_limits
 from ganlib.toy_training import LOSSES, ToyGAN, ToyGANConfig
 
 BATCH_SIZES: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
@@ -144,7 +144,7 @@ class LiveFigure:
         self.stage: StageArtists = draw_stage(ax_stage, snap, title=STAGE_TITLE)
         (self.mean_line,) = self.ax_ms.plot([], [], color="C0", label="mean")
         (self.std_line,) = self.ax_ms.plot([], [], color="C1", label="std")
-        ref = {k: v for k, v in STYLE["reference"].items() if k != "color"}
+        ref = reference_style()
         self.mean_ref = self.ax_ms.axhline(0.0, color="C0", **ref)
         self.std_ref = self.ax_ms.axhline(0.0, color="C1", **ref)
         self.ax_ms.set_title("generated mean and std")

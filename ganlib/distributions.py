@@ -39,7 +39,11 @@ class Density(Protocol):
     def sample(self, n: int, generator: torch.Generator) -> torch.Tensor: ...
 
 
-def _normal_pdf(x: np.ndarray, mean: float, std: float) -> np.ndarray:
+def normal_pdf(x: np.ndarray, mean: float, std: float) -> np.ndarray:
+    r""":math:`\mathcal N(x; \mu, \sigma^2)`, the normal density, at ``x`` (any shape, float64 out).
+
+    .. math:: \frac{1}{\sigma\sqrt{2\pi}} \exp\left(-\frac{(x-\mu)^2}{2\sigma^2}\right)
+    """
     z = (np.asarray(x, dtype=np.float64) - mean) / std
     return np.exp(-0.5 * z * z) / (std * _SQRT_2PI)
 
@@ -70,7 +74,7 @@ class Gaussian:
 
     def pdf(self, x: np.ndarray) -> np.ndarray:
         """Exact density at ``x`` (any shape, float64 out, same shape)."""
-        return _normal_pdf(x, self.mean, self.std)
+        return normal_pdf(x, self.mean, self.std)
 
     def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
         """``n`` draws as a float32 tensor of shape ``(n, 1)`` on the generator's device."""
@@ -120,7 +124,7 @@ class GaussianMixture:
         """Exact density at ``x`` (any shape, float64 out, same shape)."""
         x = np.asarray(x, dtype=np.float64)
         parts = zip(self.weights, self.means, self.stds, strict=True)
-        return sum((w * _normal_pdf(x, m, s) for w, m, s in parts), np.zeros_like(x))
+        return sum((w * normal_pdf(x, m, s) for w, m, s in parts), np.zeros_like(x))
 
     def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
         """``n`` draws, float32 ``(n, 1)``: pick a component by weight, then draw from it."""
@@ -183,7 +187,7 @@ class SkewNormal:
     def pdf(self, x: np.ndarray) -> np.ndarray:
         """Exact density at ``x`` (any shape, float64 out, same shape)."""
         t = (np.asarray(x, dtype=np.float64) - self.loc) / self.scale
-        return 2.0 / self.scale * _normal_pdf(t, 0.0, 1.0) * ndtr(self.alpha * t)
+        return 2.0 / self.scale * normal_pdf(t, 0.0, 1.0) * ndtr(self.alpha * t)
 
     def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
         """``n`` draws, float32 ``(n, 1)``."""

@@ -22,6 +22,7 @@ from IPython.display import display
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 
+from ganlib.distributions import normal_pdf
 from ganlib.divergences import js_divergence, optimal_discriminator, virtual_training_criterion
 
 # Figure 1 colours of the paper
@@ -71,11 +72,6 @@ class ExplorerConfig:
                 f"grid {self.grid} must span mean_range ± 6 * std_range[1] = "
                 f"[{m_lo - 6 * s_hi}, {m_hi + 6 * s_hi}] with >= 200 points"
             )
-
-
-def gaussian_pdf(x: np.ndarray, mean: float, std: float) -> np.ndarray:
-    r""":math:`\mathcal N(x; \mu, \sigma^2)` evaluated on ``x`` (shape kept)."""
-    return np.exp(-0.5 * ((x - mean) / std) ** 2) / (std * math.sqrt(2.0 * math.pi))
 
 
 def plot_figure1_panel(
@@ -198,8 +194,8 @@ class MinimaxExplorer:
 
     def densities(self) -> tuple[np.ndarray, np.ndarray]:
         """p_data and p_g on the grid ``x`` for the current slider values, shape (N,) each."""
-        p_data = gaussian_pdf(self.x, self.data_mean.value, self.data_std.value)
-        return p_data, gaussian_pdf(self.x, self.g_mean.value, self.g_std.value)
+        p_data = normal_pdf(self.x, self.data_mean.value, self.data_std.value)
+        return p_data, normal_pdf(self.x, self.g_mean.value, self.g_std.value)
 
     def update(self) -> tuple[float, float]:
         """Recompute D*, JSD and C(G) from the sliders and redraw in place.

@@ -77,23 +77,18 @@ def _linear_binning(samples: np.ndarray, grid: np.ndarray) -> tuple[np.ndarray, 
     return counts / n, 1.0 - inside.sum() / n
 
 
-def density_from_samples(
-    samples: np.ndarray, grid: np.ndarray, bandwidth: float | None = None
-) -> np.ndarray:
+def density_from_samples(samples: np.ndarray, grid: np.ndarray, bandwidth: float) -> np.ndarray:
     """Binned Gaussian KDE of ``samples`` (shape ``(n,)`` or ``(n, 1)``) on ``grid`` ``(G,)``.
 
-    ``bandwidth`` defaults to ``BANDWIDTH_FRACTION`` × the grid's half-width / 7 (that is,
-    :func:`bandwidth_for` the target, for a grid from :func:`evaluation_grid`). The result
-    integrates to the fraction of samples inside the grid (less what the kernel spills over the
-    edges). Non-finite samples count as
-    outside the grid.
+    ``bandwidth`` is the kernel's h (:func:`bandwidth_for` the target gives the fixed one). The
+    result integrates to the fraction of samples inside the grid (less what the kernel spills
+    over the edges). Non-finite samples count as outside the grid.
     """
     x = np.asarray(samples, dtype=np.float64).reshape(-1)
     grid = np.asarray(grid, dtype=np.float64)
     if grid.ndim != 1 or len(grid) < 2:
         raise ValueError("grid must be a 1-D array of at least 2 equally spaced points")
-    dx = grid[1] - grid[0]
-    h = bandwidth if bandwidth is not None else BANDWIDTH_FRACTION * (grid[-1] - grid[0]) / 14.0
+    dx, h = grid[1] - grid[0], bandwidth
     if not h > 0:
         raise ValueError(f"bandwidth must be > 0, got {h}")
     weights, _ = _linear_binning(np.where(np.isfinite(x), x, np.inf), grid)
@@ -112,8 +107,57 @@ def _js_on_grid(p: np.ndarray, q: np.ndarray, dx: float) -> float:
     return float(0.5 * (tp.sum() + tq.sum()) * dx)
 
 
+def js_from_densities(
+    p_data: np.ndarray, p_g: np.ndarray, samples: np.ndarray, grid: np.ndarray
+) -> float:
+    r"""JS in nats from :math:`p_\text{data}` and the KDE :math:`\hat p_g` on ``grid``.
+
+    The last step of :func:`js_from_samples`, for callers that already have both densities on
+    the grid (:meth:`ganlib.toy_training.ToyGAN.record` draws them for its snapshot anyway).
+    With :math:`\Delta x` the grid spacing and :math:`w_\text{out}` the fraction of ``samples``
+    outside ``[grid[0], grid[-1]]`` (non-finite samples count as outside),
+
+    .. math::
+        \widehat{\mathrm{JS}} = \operatorname{clip}\Big(
+            \tfrac12 \sum_j \Big[p_j \log\frac{p_j}{m_j} + q_j \log\frac{q_j}{m_j}\Big]
+            \Delta x + \tfrac12 w_\text{out} \log 2,\; 0,\; \log 2\Big),
+        \qquad m_j = \tfrac12 (p_j + q_j),
+
+    with :math:`p_j = p_\text{data}(x_j)`, :math:`q_j = \hat p_g(x_j)` and :math:`0 \log 0 = 0`.
+    The sum is a Riemann sum (both densities are negligible at the grid's ends); the
+    :math:`w_\text{out}` term is the exact contribution of :math:`p_g`'s mass where
+    :math:`p_\text{data} \approx 0`.
+
+    Parameters
+    ----------
+    p_data : np.ndarray
+        Exact target density on ``grid``, shape ``(G,)``.
+    p_g : np.ndarray
+        :func:`density_from_samples` of ``samples`` on ``grid``, shape ``(G,)``.
+    samples : np.ndarray
+        The generator samples behind ``p_g``, shape ``(n,)`` or ``(n, 1)``, not empty.
+    grid : np.ndarray
+        Equally spaced grid, shape ``(G,)``.
+
+    Returns
+    -------
+    float
+        Estimated JS in nats, in :math:`[0, \log 2]`.
+    """
+    grid = np.asarray(grid, dtype=np.float64)
+    x = np.asarray(samples, dtype=np.float64).reshape(-1)
+    if x.size == 0:
+        raise ValueError("samples must not be empty")
+    outside = 1.0 - np.mean((x >= grid[0]) & (x <= grid[-1]))
+    js = _js_on_grid(p_data, p_g, grid[1] - grid[0]) + 0.5 * outside * np.log(2.0)
+    return float(min(max(js, 0.0), np.log(2.0)))
+
+
 def js_from_samples(samples: np.ndarray, target: Density, grid: np.ndarray | None = None) -> float:
     r"""Estimate :math:`\mathrm{JS}(p_\text{data} \| p_g)` in nats from samples of :math:`p_g`.
+
+    The KDE :func:`density_from_samples` of ``samples`` and the exact ``target.pdf`` on
+    ``grid``, combined by :func:`js_from_densities`.
 
     Parameters
     ----------
@@ -135,7 +179,4 @@ def js_from_samples(samples: np.ndarray, target: Density, grid: np.ndarray | Non
         raise ValueError("samples must not be empty")
     x = np.where(np.isfinite(x), x, np.inf)
     q = density_from_samples(x, grid, bandwidth_for(target))
-    p = target.pdf(grid)
-    outside = 1.0 - np.mean((x >= grid[0]) & (x <= grid[-1]))
-    js = _js_on_grid(p, q, grid[1] - grid[0]) + 0.5 * outside * np.log(2.0)
-    return float(min(max(js, 0.0), np.log(2.0)))
+    return js_from_densities(target.pdf(grid), q, x, grid)

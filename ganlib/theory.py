@@ -376,13 +376,23 @@ def sigmoid(l_: sp.Expr = logit) -> sp.Expr:
     return 1 / (1 + sp.exp(-l_))
 
 
+#: The two generator losses g(D) as functions of D = D(G(z)) on a fake sample, minimised by G:
+#: ``"minimax"`` is :math:`\log(1 - D)` (the paper's V), ``"non-saturating"`` is
+#: :math:`-\log D` (the paper's practical choice). Keys as :data:`ganlib.toy_training.LOSSES`.
+GENERATOR_LOSSES_OF_D: dict[str, Callable[[sp.Expr], sp.Expr]] = {
+    "minimax": lambda d: sp.log(1 - d),
+    "non-saturating": lambda d: -sp.log(d),
+}
+
+
 def generator_losses() -> dict[str, sp.Expr]:
     r"""The two generator losses as functions of D's logit l on a fake sample.
 
+    :data:`GENERATOR_LOSSES_OF_D` with :math:`D = \sigma(l)` substituted:
     ``"minimax"``: :math:`\log(1 - \sigma(l))` (minimised by G, the paper's V);
     ``"non-saturating"``: :math:`-\log \sigma(l)` (the paper's practical choice).
     """
-    return {"minimax": sp.log(1 - sigmoid()), "non-saturating": -sp.log(sigmoid())}
+    return {name: g(sigmoid()) for name, g in GENERATOR_LOSSES_OF_D.items()}
 
 
 def generator_gradients() -> dict[str, sp.Expr]:
@@ -401,7 +411,7 @@ def non_saturating_claims() -> tuple[Claim, ...]:
     """
     grads = generator_gradients()
     p_data, p_g = sp.Function("p_data"), sp.Function("p_g")
-    d_star = p_data(x) / (p_data(x) + p_g(x))
+    d_star = optimal_discriminator().subs({a: p_data(x), b: p_g(x)}, simultaneous=True)
     flat = sp.diff(d_star, x).subs(p_g(x), p_data(x)).doit()
     return (
         Claim("ns_minimax_gradient", "d/dl log(1 - σ(l)) = -σ(l)", grads["minimax"], -sigmoid()),
@@ -430,16 +440,12 @@ def non_saturating_claims() -> tuple[Claim, ...]:
     )
 
 
-GENERATOR_LOSSES_OF_D = {
-    "minimax": lambda d: sp.log(1 - d),
-    "non_saturating": lambda d: -sp.log(d),
-}
-
-
 def generator_simplex_gradient(loss: str, n: int = 3) -> list[sp.Expr]:
     r"""Gradient of G's objective over distributions with D fixed at :math:`D^*`.
 
-    :math:`J(r) = \sum_i r_i\, g(D^*_i)`, :math:`D^*_i = p_i / (p_i + q_i)`, on the simplex
+    :math:`J(r) = \sum_i r_i\, g(D^*_i)`, :math:`D^*_i = p_i / (p_i + q_i)`
+    (:func:`optimal_discriminator` at each outcome), g from :data:`GENERATOR_LOSSES_OF_D`
+    (``loss`` is ``"minimax"`` or ``"non-saturating"``), on the simplex
     :math:`r_n = 1 - \sum_{i<n} r_i`: component j is :math:`g(D^*_j) - g(D^*_n)`, a function of
     the symbols of :func:`discrete_distributions` (n - 1 components).
     """
@@ -448,7 +454,8 @@ def generator_simplex_gradient(loss: str, n: int = 3) -> list[sp.Expr]:
     g = GENERATOR_LOSSES_OF_D[loss]
     p, q = discrete_distributions(n)
     r = sp.symbols(f"r1:{n + 1}", positive=True)
-    d_star = [pi / (pi + qi) for pi, qi in zip(p, q, strict=True)]
+    solved = optimal_discriminator()
+    d_star = [solved.subs({a: pi, b: qi}, simultaneous=True) for pi, qi in zip(p, q, strict=True)]
     objective = sum(ri * g(di) for ri, di in zip(r, d_star, strict=True))
     objective = objective.subs(r[-1], 1 - sum(r[:-1]))
     return [sp.diff(objective, ri) for ri in r[:-1]]
@@ -470,9 +477,8 @@ def fixed_point_claims(n: int = 3) -> tuple[Claim, ...]:
         at_optimum = [gi.subs(dict(zip(q, p, strict=True))) for gi in gradient]
         claims.append(
             Claim(
-                f"fixed_point_{name}",
-                f"{name.replace('_', '-')} loss, D = D*: simplex gradient 0 at p_g = p_data, "
-                f"n = {n}",
+                f"fixed_point_{name.replace('-', '_')}",
+                f"{name} loss, D = D*: simplex gradient 0 at p_g = p_data, n = {n}",
                 sum(gi**2 for gi in at_optimum),
                 sp.Integer(0),
             )

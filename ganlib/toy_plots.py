@@ -197,8 +197,8 @@ def plot_traces(
     step = c["step"]
     ax_m.plot(step, c["mean"], color="C0", label="mean of G(z)")
     ax_m.plot(step, c["std"], color="C1", label="std of G(z)")
-    ax_m.axhline(target_mean, color="C0", **_ref(f"target mean {target_mean:g}"))
-    ax_m.axhline(target_std, color="C1", **_ref(f"target std {target_std:g}"))
+    ax_m.axhline(target_mean, color="C0", **reference_style(f"target mean {target_mean:g}"))
+    ax_m.axhline(target_std, color="C1", **reference_style(f"target std {target_std:g}"))
     ax_m.set_title("generated mean and std")
     js = np.where(c["js"] > 0, c["js"], np.nan)  # a log axis cannot show 0
     ax_js.plot(step, js, color="purple", label="JS estimate")
@@ -206,8 +206,8 @@ def plot_traces(
     ax_js.set_title(r"JS$(p_{data} \| p_g)$ (nats)")
     ax_l.plot(step, c["d_loss"], color="C3", label="D loss")
     ax_l.plot(step, c["g_loss"], color="C2", label="G loss")
-    ax_l.axhline(math.log(4.0), color="C3", **_ref("ln 4"))
-    ax_l.axhline(math.log(2.0), color="C2", **_ref("ln 2"))
+    ax_l.axhline(math.log(4.0), color="C3", **reference_style("ln 4"))
+    ax_l.axhline(math.log(2.0), color="C2", **reference_style("ln 2"))
     ax_l.set_title("losses")
     for ax in (ax_m, ax_js, ax_l):
         ax.set_xlabel("generator step")
@@ -216,6 +216,11 @@ def plot_traces(
     return fig
 
 
-def _ref(label: str) -> dict[str, Any]:
+def reference_style(label: str | None = None) -> dict[str, Any]:
+    """Keyword arguments of a reference line (``STYLE["reference"]`` without its colour).
+
+    The caller picks the colour (that of the curve the line refers to); ``label`` is added when
+    given, e.g. ``ax.axhline(4.0, color="C0", **reference_style("target mean 4"))``.
+    """
     style = {k: v for k, v in STYLE["reference"].items() if k != "color"}
-    return {**style, "label": label}
+    return style if label is None else {**style, "label": label}

@@ -40,6 +40,7 @@ from ganlib.js_estimate import (
     bandwidth_for,
     density_from_samples,
     evaluation_grid,
+    js_from_densities,
     js_from_samples,
 )
 from ganlib.toy_models import ToyNetConfig, build_toy_nets
@@ -189,6 +190,67 @@ def _int_in(name: str, value: object, lo: int, hi: int) -> None:
         raise ValueError(f"{name} must be an int in [{lo}, {hi}], got {value!r}")
 
 
+def generator_loss(logits: torch.Tensor, kind: str) -> torch.Tensor:
+    r"""The generator's loss, to be minimised, from D's logits :math:`l` on generated samples.
+
+    .. math::
+        \text{non-saturating: } -\overline{\log \sigma(l)} = -\overline{\log D(G(z))},
+        \qquad
+        \text{minimax: } \overline{\log(1 - \sigma(l))} = \overline{\log(1 - D(G(z)))}.
+
+    Both are binary cross-entropies on the logits (label 1, and minus the one with label 0), so
+    neither forms :math:`\sigma(l)`. The minimax loss is the paper's V; its gradient vanishes
+    when D confidently rejects the fakes (:math:`l \to -\infty`), the non-saturating one's does
+    not (notebook 01, :func:`ganlib.theory.generator_gradients`).
+
+    Parameters
+    ----------
+    logits : torch.Tensor
+        D's logits on generated samples, any shape (``(n, 1)`` in training).
+    kind : {"non-saturating", "minimax"}
+        One of :data:`LOSSES`.
+
+    Returns
+    -------
+    torch.Tensor
+        The mean loss, a scalar.
+    """
+    if kind == "non-saturating":  # -log D(G(z)) = BCE(logit, label 1)
+        return F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
+    if kind == "minimax":  # log(1 - D(G(z))) = -BCE(logit, label 0)
+        return -F.binary_cross_entropy_with_logits(logits, torch.zeros_like(logits))
+    raise ValueError(f"loss={kind!r} is not known; valid: {LOSSES}")
+
+
+def discriminator_loss(logits: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+    r"""D's loss, to be minimised, from its logits on a real half followed by a fake half.
+
+    .. math::
+        L_D = -\overline{\log D(x)} - \overline{\log(1 - D(G(z)))}
+            = 2\, \mathrm{BCE}(l, y), \qquad y = (1, \dots, 1, 0, \dots, 0),
+
+    minus the minibatch value :math:`\hat V` of the game; :math:`\ln 4` when D = 1/2
+    everywhere. The mean BCE over both halves is half the sum of the two means, hence the 2.
+
+    Parameters
+    ----------
+    logits : torch.Tensor
+        Shape ``(2h, 1)``: h logits on real samples, then h on generated ones.
+    labels : torch.Tensor, optional
+        The targets ``(2h, 1)``, 1 for the real half and 0 for the fake half (built when not
+        given; :class:`ToyGAN` passes a cached tensor).
+
+    Returns
+    -------
+    torch.Tensor
+        The loss, a scalar.
+    """
+    if labels is None:
+        ones = torch.ones_like(logits[: logits.shape[0] // 2])
+        labels = torch.cat([ones, torch.zeros_like(ones)])
+    return 2.0 * F.binary_cross_entropy_with_logits(logits, labels)
+
+
 @dataclass(frozen=True)
 class Divergence:
     """Where and (probably) why training blew up."""
@@ -294,6 +356,7 @@ class ToyGAN:
         self._last: dict[str, float] = {}
         self._last_logits: torch.Tensor | None = None
         self._grid = evaluation_grid(self.target)
+        self._p_data = self.target.pdf(self._grid)  # constant until the next reset
 
     def lr_factor(self) -> float:
         """Inverse-time decay :math:`\\tau / (\\tau + t)` at generator step t (1 when tau = 0)."""
@@ -361,8 +424,10 @@ class ToyGAN:
         return new
 
     # ---- one step of each player --------------------------------------------------------------
-    def _noise(self, n: int) -> torch.Tensor:
-        return sample_noise(self.config.noise, n, self.config.net.noise_dim, self._gen)
+    def _noise(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """``n`` noise draws ``(n, noise_dim)`` from ``generator`` (default: the training one)."""
+        gen = self._gen if generator is None else generator
+        return sample_noise(self.config.noise, n, self.config.net.noise_dim, gen)
 
     def step_d(self) -> float:
         r"""One discriminator step; returns the D loss (NaN, and no step, once diverged).
@@ -383,7 +448,7 @@ class ToyGAN:
         logits = self.D(both)  # (2m, 1), or (2m / group, 1) for the minibatch D
         half = logits.shape[0] // 2
         # L_D = -mean log D(x) - mean log(1 - D(G(z)))  (= ln 4 when D = 1/2 everywhere)
-        loss = 2.0 * F.binary_cross_entropy_with_logits(logits, self._labels(half))
+        loss = discriminator_loss(logits, self._labels(half))
         if gamma > 0:  # R1: + gamma/2 E_x |d logit / dx|^2 on real samples
             (grad,) = torch.autograd.grad(logits[:half].sum(), both, create_graph=True)
             loss = loss + 0.5 * gamma * grad[:m].pow(2).sum() / m
@@ -407,10 +472,7 @@ class ToyGAN:
         if self.diverged is not None:
             return math.nan
         logits = self.D(self.G(self._noise(self.config.batch_size)))  # D(G(z)) as logits
-        if self.config.loss == "non-saturating":
-            loss = F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
-        else:  # log(1 - D(G(z))) = -BCE(logit, label 0)
-            loss = -F.binary_cross_entropy_with_logits(logits, torch.zeros_like(logits))
+        loss = generator_loss(logits, self.config.loss)
         value = float(loss.detach())
         if not self._finite(value, "G"):
             return value
@@ -489,8 +551,7 @@ class ToyGAN:
     @torch.no_grad()
     def sample(self, n: int) -> np.ndarray:
         """``n`` generator samples as a float64 array ``(n,)`` (evaluation RNG stream)."""
-        z = sample_noise(self.config.noise, n, self.config.net.noise_dim, self._eval_gen)
-        return self.G(z).reshape(-1).double().cpu().numpy()
+        return self.G(self._noise(n, self._eval_gen)).reshape(-1).double().cpu().numpy()
 
     def evaluate(self, n: int = JS_SAMPLES) -> dict[str, float]:
         """Mean, std and estimated JS (nats) of ``n`` fresh generator samples."""
@@ -500,7 +561,7 @@ class ToyGAN:
         return {
             "mean": float(x.mean()),
             "std": float(x.std()),
-            "js": js_from_samples(x, self.target),
+            "js": js_from_samples(x, self.target, self._grid),
         }
 
     @torch.no_grad()
@@ -551,7 +612,7 @@ class ToyGAN:
                 "d_fake": d_fake,
                 "mean": float(x.mean()),
                 "std": float(x.std()),
-                "js": js_from_samples(x, self.target, self._grid),
+                "js": js_from_densities(snap["p_data"], snap["p_g"], x, self._grid),
                 "d_star_gap": gap,
             }
         )
@@ -561,15 +622,10 @@ class ToyGAN:
         """D and G losses and D's outputs on one evaluation batch, without any update."""
         m = self.config.batch_size
         x = self.target.sample(m, self._eval_gen)
-        z = sample_noise(self.config.noise, m, self.config.net.noise_dim, self._eval_gen)
-        logits = self.D(torch.cat([x, self.G(z)]))
+        logits = self.D(torch.cat([x, self.G(self._noise(m, self._eval_gen))]))
         half = logits.shape[0] // 2
-        d_loss = 2.0 * F.binary_cross_entropy_with_logits(logits, self._labels(half))
-        fake = logits[half:]
-        if self.config.loss == "non-saturating":
-            g_loss = F.binary_cross_entropy_with_logits(fake, torch.ones_like(fake))
-        else:
-            g_loss = -F.binary_cross_entropy_with_logits(fake, torch.zeros_like(fake))
+        d_loss = discriminator_loss(logits, self._labels(half))
+        g_loss = generator_loss(logits[half:], self.config.loss)
         self._last_logits = logits
         self._last.setdefault("d_loss", float(d_loss))
         self._last.setdefault("g_loss", float(g_loss))
@@ -577,8 +633,10 @@ class ToyGAN:
     def _snapshot_from(
         self, x: np.ndarray, grid: np.ndarray | None = None
     ) -> dict[str, np.ndarray]:
-        grid = self._grid if grid is None else grid
-        p_data = self.target.pdf(grid)
+        if grid is None or grid is self._grid:  # the evaluation grid: p_data is cached
+            grid, p_data = self._grid, self._p_data.copy()
+        else:
+            p_data = self.target.pdf(grid)
         p_g = density_from_samples(x, grid, bandwidth_for(self.target))
         total = p_data + p_g
         with np.errstate(invalid="ignore", divide="ignore"):

@@ -12,6 +12,7 @@ from ganlib.distributions import (
     Gaussian,
     GaussianMixture,
     SkewNormal,
+    normal_pdf,
     sample_noise,
 )
 
@@ -144,3 +145,11 @@ def test_uniform_noise_is_torch_rand_and_normal_is_standard():
 def test_bad_noise_request_raises(kind, n, dim, match):
     with pytest.raises(ValueError, match=match):
         sample_noise(kind, n, dim, torch.Generator())
+
+
+def test_normal_pdf_matches_scipy_and_keeps_the_shape():
+    x = np.linspace(-5.0, 13.0, 301).reshape(7, 43)
+    got = normal_pdf(x, 4.0, 1.25)
+    assert got.shape == x.shape
+    assert got.dtype == np.float64
+    np.testing.assert_allclose(got, stats.norm.pdf(x, 4.0, 1.25), rtol=1e-12)

@@ -12,6 +12,7 @@ from ganlib.js_estimate import (
     bandwidth_for,
     density_from_samples,
     evaluation_grid,
+    js_from_densities,
     js_from_samples,
 )
 
@@ -119,3 +120,17 @@ def test_bad_input_raises():
         density_from_samples(np.ones(3), evaluation_grid(TARGET), bandwidth=0.0)
     with pytest.raises(ValueError, match="n_points"):
         evaluation_grid(TARGET, n_points=3)
+
+
+def test_js_from_densities_is_the_tail_of_js_from_samples():
+    grid = evaluation_grid(TARGET)
+    x = np.random.default_rng(2).normal(4.3, 1.1, JS_SAMPLES)
+    x[:50] = 1e3  # some mass outside the grid
+    q = density_from_samples(x, grid, bandwidth_for(TARGET))
+    assert js_from_densities(TARGET.pdf(grid), q, x, grid) == js_from_samples(x, TARGET, grid)
+    # identical densities: only the clipping to [0, log 2] and the outside mass are left
+    p = TARGET.pdf(grid)
+    assert js_from_densities(p, p, np.full(10, 4.0), grid) == 0.0
+    assert js_from_densities(p, p, np.array([4.0, 1e3]), grid) == pytest.approx(0.25 * np.log(2))
+    with pytest.raises(ValueError, match="empty"):
+        js_from_densities(p, p, np.array([]), grid)

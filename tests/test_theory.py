@@ -178,7 +178,7 @@ def test_discrete_distributions_validates_n() -> None:
         th.discrete_distributions(1)
 
 
-@pytest.mark.parametrize("loss", ["minimax", "non_saturating"])
+@pytest.mark.parametrize("loss", ["minimax", "non-saturating"])
 def test_generator_simplex_gradient_matches_numbers_and_vanishes_only_at_the_optimum(
     loss: str,
 ) -> None:

@@ -2,28 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from matplotlib.colors import to_rgba
 from scipy import stats
 
-from ganlib.toy_plots import draw_stage, plot_stages, plot_traces, support_limits
+from ganlib.toy_plots import (
+    STYLE,
+    draw_stage,
+    plot_stages,
+    plot_traces,
+    reference_style,
+    support_limits,
+)
 from ganlib.toy_training import ToyGAN, ToyGANConfig
 
 LN2, LN4 = 0.6931471805599453, 1.3862943611198906  # ln 2 and ln 4, written out
 
 
-@pytest.fixture(autouse=True)
-def agg() -> Iterator[None]:
-    """Draw off-screen, and close every figure a test made."""
-    backend = plt.get_backend()
-    plt.switch_backend("Agg")
-    yield
-    plt.close("all")
-    plt.switch_backend(backend)
+pytestmark = pytest.mark.usefixtures("agg_backend")
 
 
 def snapshot(g_mean: float = 3.0, g_std: float = 0.5) -> dict[str, np.ndarray]:
@@ -179,3 +177,11 @@ def test_a_real_toy_gan_snapshot_and_history_plot() -> None:
     np.testing.assert_array_equal(ax.get_lines()[1].get_ydata(), snap["p_g"])
     fig = plot_traces(gan.history)
     np.testing.assert_array_equal(fig.axes[0].get_lines()[0].get_xdata(), gan.history.step)
+
+
+def test_reference_style_leaves_the_colour_to_the_caller() -> None:
+    plain = reference_style()
+    assert "color" not in plain
+    assert "label" not in plain
+    assert plain == {k: v for k, v in STYLE["reference"].items() if k != "color"}
+    assert reference_style("ln 4") == {**plain, "label": "ln 4"}
