@@ -337,14 +337,10 @@ def warm_up(device: torch.device, signed: torch.Tensor, loader: DataLoader) -> N
     ganlib_train(signed[:4096], 64 * 5, 64, device)
 
 
-def load_digits(download: bool) -> tuple[np.ndarray, np.ndarray, str]:
-    data = load_dataset("mnist", "train", download=download)
-    return data.images, data.labels, data.source
-
-
 def measure(args: argparse.Namespace, device: torch.device) -> list[Row]:
-    images, labels, source = load_digits(args.download)
-    print(f"data: {source}; {len(images):,} images, repeated to {EPOCH:,} per epoch")
+    data = load_dataset("mnist", "train", download=args.download)
+    images, labels = data.images, data.labels
+    print(f"data: {data.source}; {len(images):,} images, repeated to {EPOCH:,} per epoch")
     repeats = math.ceil(EPOCH / len(images))
     signed = to_signed_unit(np.concatenate([images] * repeats)[:EPOCH])  # (60000, 1, 28, 28)
     loader = seed000_loader(images, labels, args.workers, seed=0)
@@ -355,8 +351,7 @@ def measure(args: argparse.Namespace, device: torch.device) -> list[Row]:
     ganlib_flops = step_flops_per_sample(g_shapes, d_shapes, GANLIB_STEP)
     warm_up(device, signed, loader)
     rows = []
-    n = seed_samples(args)
-    s, t, ok = timed(device, lambda: seed000_train(loader, n, device))
+    s, t, ok = timed(device, lambda: seed000_train(loader, args.seed_samples, device))
     rows.append(Row(f"seed 000 (DataLoader, {args.workers} workers)", 64, s, t, seed_flops, ok))
     print(f"  {rows[-1].loop}: {rows[-1].rate:,.0f} samples/s", flush=True)
     for batch in args.batch_sizes:
@@ -364,10 +359,6 @@ def measure(args: argparse.Namespace, device: torch.device) -> list[Row]:
         rows.append(Row("ganlib (tensor on device)", batch, s, t, ganlib_flops, ok))
         print(f"  {rows[-1].loop}, batch {batch}: {rows[-1].rate:,.0f} samples/s", flush=True)
     return rows
-
-
-def seed_samples(args: argparse.Namespace) -> int:
-    return args.seed_samples if args.seed_samples is not None else args.samples
 
 
 def report(rows: list[Row], device: torch.device, full: bool) -> None:
@@ -471,8 +462,8 @@ def main(argv: list[str] | None = None) -> int:
         # On a CPU the workers compete with training for the same cores: 0 is seed 000's best
         # there (2-core CPU, 30,000 samples: 0 workers 2,500/s, 2 workers 2,250/s, 4: 1,900/s).
         args.workers = 0 if device.type == "cpu" else SEED000_WORKERS
-    if args.full and args.seed_samples is None:
-        args.seed_samples = 2 * EPOCH
+    if args.seed_samples is None:
+        args.seed_samples = 2 * EPOCH if args.full else args.samples
     if args.full and device.type == "cpu":
         print("note: --full on a CPU takes hours; it is the GPU target")
     rows = measure(args, device)

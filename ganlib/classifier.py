@@ -28,11 +28,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ganlib.checkpoint import load_checkpoint, save_checkpoint
-from ganlib.data import ImageDataset, load_offline_mnist, to_signed_unit
-
-PRETRAINED_DIR = Path(__file__).resolve().parent.parent / "data" / "pretrained"
-NUM_CLASSES = 10
+from ganlib.checkpoint import atomic_write_text, load_checkpoint, save_checkpoint
+from ganlib.data import NUM_CLASSES, ImageDataset, load_offline_mnist, to_signed_unit
+from ganlib.mnist_models import torch_default_init
+from ganlib.pretrained import PRETRAINED_DIR
 
 
 @dataclass(frozen=True)
@@ -101,7 +100,9 @@ class MNISTClassifier(nn.Module):
         super().__init__()
         with torch.random.fork_rng(devices=[]):  # layer constructors draw from the global RNG
             self._build(channels, feature_dim)
-        init_weights(self, generator if generator is not None else torch.Generator().manual_seed(0))
+        if generator is None:
+            generator = torch.Generator().manual_seed(0)
+        torch_default_init(self, generator)
 
     def _build(self, channels: tuple[int, int], feature_dim: int) -> None:
         c1, c2 = (int(c) for c in channels)
@@ -127,15 +128,6 @@ class MNISTClassifier(nn.Module):
     def predict(self, x: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
         """Predicted digit of every image, shape (N,) int64, computed in batches."""
         return torch.cat([self(b).argmax(1) for b in x.split(batch_size)])
-
-
-def init_weights(model: nn.Module, generator: torch.Generator) -> None:
-    """PyTorch's default Conv2d/Linear initialisation, drawn from ``generator`` (not global RNG)."""
-    for layer in model.modules():
-        if isinstance(layer, nn.Conv2d | nn.Linear):
-            nn.init.kaiming_uniform_(layer.weight, a=math.sqrt(5), generator=generator)
-            bound = 1 / math.sqrt(layer.weight[0].numel())  # 1 / sqrt(fan_in)
-            nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
 
 
 def random_shift(x: torch.Tensor, max_shift: int, generator: torch.Generator) -> torch.Tensor:
@@ -210,7 +202,7 @@ def save_classifier(model: MNISTClassifier, path: str | os.PathLike[str], info: 
     path = Path(path)
     state = {k: v.detach().float().cpu().contiguous() for k, v in model.state_dict().items()}
     save_checkpoint(path, state)
-    path.with_suffix(".json").write_text(json.dumps(info, indent=2) + "\n")
+    atomic_write_text(path.with_suffix(".json"), json.dumps(info, indent=2) + "\n")
     return path
 
 

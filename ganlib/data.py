@@ -583,12 +583,13 @@ def to_signed_unit(images: np.ndarray, device: torch.device | str = "cpu") -> to
     return tensor.div_(127.5).sub_(1.0)
 
 
-def from_signed_unit(images: torch.Tensor) -> np.ndarray:
-    """Inverse of :func:`to_signed_unit`: (N, 1, H, W) in [-1, 1] -> uint8 (N, H, W).
+def to_uint8(images: torch.Tensor) -> torch.Tensor:
+    """Inverse of :func:`to_signed_unit`: (N, 1, 28, 28) in [-1, 1] -> uint8 (N, 28, 28) on the CPU.
 
-    .. math:: x = \\operatorname{round}\\big(127.5\\,(\\operatorname{clip}(x', -1, 1) + 1)\\big)
+    .. math:: x = \\operatorname{clip}\\big(\\operatorname{round}(127.5\\,(x' + 1)), 0, 255\\big)
+
+    Values outside [-1, 1] saturate at 0 and 255; ``.numpy()`` gives the array layout of
+    :func:`load_dataset`.
     """
-    if images.ndim != 4 or images.shape[1] != 1:
-        raise ValueError(f"images must have shape (N, 1, H, W); got {tuple(images.shape)}")
-    pixels = (images.detach().float().clamp(-1.0, 1.0) + 1.0) * 127.5
-    return pixels.round().to(torch.uint8)[:, 0].cpu().numpy()
+    pixels = ((images.detach().float() + 1) * 127.5).round().clamp(0, 255)
+    return pixels.to(torch.uint8).reshape(images.shape[0], *images.shape[-2:]).cpu()

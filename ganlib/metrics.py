@@ -19,15 +19,15 @@ import math
 import textwrap
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import nn
 
+from ganlib.data import NUM_CLASSES, to_signed_unit
 from ganlib.device import make_generator
 
-NUM_CLASSES = 10
 #: σ grid of the paper's ``parzen_ll.py``: ``numpy.logspace(-1, 0, 10)``.
 PAPER_SIGMAS: tuple[float, ...] = tuple(float(s) for s in np.logspace(-1.0, 0.0, 10))
 #: Goodfellow et al. 2014, Table 1: Parzen log-likelihood (nats) on the MNIST test set.
@@ -169,8 +169,6 @@ class ParzenEstimate:
         Width of the Gaussian kernel (pixels in [0, 1]).
     n_test, n_samples : int
         Number of test points and of kernel centres.
-    log_likelihoods : np.ndarray
-        Per-test-point values :math:`\\ell_i`, shape (n_test,).
     """
 
     mean: float
@@ -178,7 +176,6 @@ class ParzenEstimate:
     sigma: float
     n_test: int
     n_samples: int
-    log_likelihoods: np.ndarray = field(repr=False)
 
     def __str__(self) -> str:
         return f"{self.mean:.1f} ± {self.stderr:.1f} nats (σ = {self.sigma:.3f})"
@@ -267,7 +264,6 @@ def parzen_log_likelihood(
         sigma=float(sigma),
         n_test=len(ll),
         n_samples=len(samples),
-        log_likelihoods=ll,
     )
 
 
@@ -296,13 +292,14 @@ def select_parzen_sigma(
 
 def _as_images(x: torch.Tensor | np.ndarray, name: str) -> torch.Tensor:
     """uint8 (N, 28, 28) or float (N, 1, 28, 28) in [-1, 1] -> float32 CPU tensor in [-1, 1]."""
-    if isinstance(x, np.ndarray) and x.dtype == np.uint8:
-        x = torch.as_tensor(x, dtype=torch.float32) / 127.5 - 1.0
-    t = torch.as_tensor(x).detach().to("cpu", torch.float32)
+    t = torch.as_tensor(x).detach()
     if t.dim() == 3:
         t = t[:, None]
     if t.dim() != 4 or tuple(t.shape[1:]) != (1, 28, 28):
         raise ValueError(f"{name} must have shape (N, 1, 28, 28) in [-1, 1], got {tuple(t.shape)}")
+    if isinstance(x, np.ndarray) and x.dtype == np.uint8:
+        return to_signed_unit(x)
+    t = t.to("cpu", torch.float32)
     if t.numel() and (t.min() < -1.0 - 1e-4 or t.max() > 1.0 + 1e-4):
         raise ValueError(
             f"{name} must be scaled to [-1, 1] like the generator's tanh output "

@@ -122,12 +122,15 @@ class SeededDropout(nn.Dropout):
         return x * keep / (1.0 - self.p)
 
 
-def _torch_default_init(module: nn.Module, generator: torch.Generator) -> None:
-    """PyTorch's ``nn.Linear`` initialisation, drawn from ``generator``."""
+def torch_default_init(module: nn.Module, generator: torch.Generator) -> None:
+    """PyTorch's default ``nn.Conv2d``/``nn.Linear`` initialisation, drawn from ``generator``.
+
+    Draws in the order of ``module.modules()`` from ``generator``, never from the global RNG.
+    """
     for layer in module.modules():
-        if isinstance(layer, nn.Linear):
+        if isinstance(layer, nn.Conv2d | nn.Linear):
             nn.init.kaiming_uniform_(layer.weight, a=math.sqrt(5), generator=generator)
-            bound = 1.0 / math.sqrt(layer.in_features)
+            bound = 1 / math.sqrt(layer.weight[0].numel())  # 1 / sqrt(fan_in)
             nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
 
 
@@ -190,7 +193,7 @@ def _mlp(latent_dim: int) -> tuple[nn.Sequential, nn.Sequential]:
 
 
 _BUILDERS: dict[str, tuple[Callable[[int], tuple[nn.Sequential, nn.Sequential]], Callable]] = {
-    "seed000": (_seed000, _torch_default_init),
+    "seed000": (_seed000, torch_default_init),
     "keras_gan": (_keras_gan, _keras_default_init),
     "mlp": (_mlp, _keras_default_init),
 }

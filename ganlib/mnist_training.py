@@ -35,6 +35,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from ganlib.checkpoint import load_checkpoint, save_checkpoint
+from ganlib.data import to_uint8
 from ganlib.device import make_generator, pick_device
 from ganlib.mnist_models import (
     ARCHITECTURES,
@@ -162,12 +163,6 @@ class TrainResult:
     status: str = "running"
     message: str = ""
     checkpoint_path: Path | None = None
-
-
-def to_uint8(images: torch.Tensor) -> torch.Tensor:
-    """Map images in ``[-1, 1]`` of shape ``(N, 1, 28, 28)`` to uint8 ``(N, 28, 28)`` on the CPU."""
-    pixels = ((images.detach().float() + 1) * 127.5).round().clamp(0, 255)
-    return pixels.to(torch.uint8).reshape(images.shape[0], *images.shape[-2:]).cpu()
 
 
 def tile(samples: torch.Tensor, ncols: int | None = None, pad: int = 2) -> torch.Tensor:

@@ -26,7 +26,7 @@ from typing import Any
 
 import torch
 
-from ganlib.checkpoint import atomic_write_text, save_checkpoint
+from ganlib.checkpoint import atomic_write_text, load_checkpoint, save_checkpoint
 from ganlib.mnist_models import Generator, build_gan
 
 PRETRAINED_DIR = Path(__file__).resolve().parent.parent / "data" / "pretrained"
@@ -69,7 +69,7 @@ def load_pretrained_generator(
     weights, _ = _paths(name, root)
     info = pretrained_info(name, root)
     generator, _ = build_gan(info["arch"], info["latent_dim"])
-    state = torch.load(weights, map_location="cpu", weights_only=True)
+    state = load_checkpoint(weights, map_location="cpu")
     generator.load_state_dict(
         {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
     )
@@ -97,7 +97,6 @@ def export_generator(
         Extra JSON fields (command, device, timing, quality).
     """
     weights, meta = _paths(name, folder)
-    weights.parent.mkdir(parents=True, exist_ok=True)
     state = {
         k: v.detach().cpu().half() if v.is_floating_point() else v.detach().cpu()
         for k, v in generator.state_dict().items()

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import torch
 
+from ganlib.checkpoint import atomic_write_text
 from ganlib.device import pick_device
 from ganlib.mnist_models import ARCHITECTURES
 from ganlib.mnist_training import LOSSES, MNISTGANConfig, TrainResult, tile, train_gan
@@ -128,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     writer(result)
     wall = time.perf_counter() - start
     history = {"config": config.to_dict(), "status": result.status, "history": result.history}
-    (out / "history.json").write_text(json.dumps(history, indent=1))
+    atomic_write_text(out / "history.json", json.dumps(history, indent=1))
     print(f"ganlib: {result.status} at iteration {result.step} in {wall:.0f} s; outputs in {out}")
     if args.export is not None and result.status == "completed":
         info = {

@@ -12,6 +12,7 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from ganlib.data import to_signed_unit
 from ganlib.mnist_models import build_gan
 
 
@@ -95,7 +96,7 @@ def test_both_loops_run_a_few_steps(bench) -> None:
     done, losses = bench.seed000_train(loader, 3 * 64, device)
     assert done == 3 * 64
     assert all(np.isfinite(losses))
-    signed = torch.from_numpy(images[:, None].astype(np.float32) / 127.5 - 1)
+    signed = to_signed_unit(images)
     done, losses = bench.ganlib_train(signed, 3 * 64, 64, device)
     assert done == 3 * 64
     assert all(np.isfinite(losses))

@@ -13,13 +13,13 @@ from ganlib.classifier import (
     ClassifierConfig,
     MNISTClassifier,
     classifier_info,
-    init_weights,
     load_pretrained_classifier,
     random_shift,
     save_classifier,
     train_classifier,
 )
 from ganlib.data import ImageDataset, load_offline_mnist, to_signed_unit
+from ganlib.mnist_models import torch_default_init
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +60,7 @@ def test_init_is_seeded_without_global_rng() -> None:
         assert torch.equal(pa, pb), name
         assert not torch.equal(pa, pc), name
     # re-initialising with the same seed reproduces the weights
-    init_weights(c, torch.Generator().manual_seed(3))
+    torch_default_init(c, torch.Generator().manual_seed(3))
     for pa, pc in zip(a.parameters(), c.parameters(), strict=True):
         assert torch.equal(pa, pc)
 

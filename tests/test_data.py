@@ -28,11 +28,11 @@ from ganlib.data import (
     DownloadSpec,
     data_dir,
     download_file,
-    from_signed_unit,
     load_dataset,
     load_offline_mnist,
     read_idx,
     to_signed_unit,
+    to_uint8,
 )
 
 DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
@@ -563,7 +563,7 @@ def test_to_signed_unit_matches_totensor_then_normalize():
     expected = (pixels.astype(np.float64) / 255.0 - 0.5) / 0.5  # torchvision's recipe
     np.testing.assert_allclose(x[:, 0].numpy(), expected, rtol=0, atol=1e-6)
     assert (x.min().item(), x.max().item()) == (-1.0, 1.0)
-    np.testing.assert_array_equal(from_signed_unit(x), pixels)
+    np.testing.assert_array_equal(to_uint8(x).numpy(), pixels)
 
 
 def test_to_signed_unit_accepts_channel_axis_and_device():
