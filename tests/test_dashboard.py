@@ -6,7 +6,6 @@ import asyncio
 import math
 from collections.abc import Iterator
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
@@ -18,16 +17,7 @@ from ganlib.toy_training import ToyGANConfig, ToyHistory
 FAST = DashboardSettings(chunk_seconds=0.02, yield_seconds=0.0, snapshot_samples=500)
 
 
-@pytest.fixture(autouse=True)
-def agg_one_thread() -> Iterator[None]:
-    """Off-screen drawing; one torch thread (the toy nets are too small to gain from more)."""
-    backend, threads = plt.get_backend(), torch.get_num_threads()
-    plt.switch_backend("Agg")
-    torch.set_num_threads(1)
-    yield
-    plt.close("all")
-    plt.switch_backend(backend)
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("agg_backend", "one_torch_thread")
 
 
 @pytest.fixture

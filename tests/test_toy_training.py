@@ -11,16 +11,17 @@ import torch
 
 from ganlib.distributions import TARGETS
 from ganlib.toy_models import ToyNetConfig
-from ganlib.toy_training import Divergence, ToyGAN, ToyGANConfig, ToyHistory
+from ganlib.toy_training import (
+    LOSSES,
+    Divergence,
+    ToyGAN,
+    ToyGANConfig,
+    ToyHistory,
+    discriminator_loss,
+    generator_loss,
+)
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny nets: one intra-op thread is much faster (and the test suite shares the machine)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _params(module: torch.nn.Module) -> list[torch.Tensor]:
@@ -359,3 +360,25 @@ def test_default_config_converges_on_seed_0():
     assert abs(ev["mean"] - 4.0) <= 0.1
     assert abs(ev["std"] - 1.25) <= 0.1
     assert ev["js"] <= 0.01
+
+
+# ---- the loss helpers ---------------------------------------------------------------------------
+def test_generator_loss_is_minus_log_d_or_log_one_minus_d() -> None:
+    logits = torch.linspace(-8.0, 8.0, 33, dtype=torch.float64).reshape(-1, 1)
+    d = torch.sigmoid(logits)
+    assert set(LOSSES) == {"non-saturating", "minimax"}
+    torch.testing.assert_close(generator_loss(logits, "non-saturating"), -torch.log(d).mean())
+    torch.testing.assert_close(generator_loss(logits, "minimax"), torch.log1p(-d).mean())
+    with pytest.raises(ValueError, match="saturating"):
+        generator_loss(logits, "wasserstein")
+
+
+def test_discriminator_loss_sums_the_real_and_fake_terms() -> None:
+    logits = torch.tensor([[2.0], [-1.0], [0.5], [-3.0]], dtype=torch.float64)
+    d = torch.sigmoid(logits)
+    expected = -torch.log(d[:2]).mean() - torch.log1p(-d[2:]).mean()
+    torch.testing.assert_close(discriminator_loss(logits), expected)
+    labels = torch.tensor([[1.0], [1.0], [0.0], [0.0]], dtype=torch.float64)
+    assert torch.equal(discriminator_loss(logits, labels), discriminator_loss(logits))
+    half = discriminator_loss(torch.zeros(8, 1))  # D = 1/2 everywhere: ln 4
+    assert float(half) == pytest.approx(math.log(4.0))
