@@ -2,7 +2,8 @@
 """The project's single entry point; needs nothing but Python 3.10+ (and pip in its venv module).
 
     python3 dev.py lab        install if needed, then open JupyterLab on notebooks/
-    python3 dev.py test       install if needed, then ruff, unit tests and nbval on every notebook
+    python3 dev.py test       install if needed, then ruff (check and format), unit tests, the
+                              browser tests and nbval on every notebook
     python3 dev.py install    create .venv/ and install the pinned dependencies and ganlib
     python3 dev.py lint       ruff check and ruff format --check
     python3 dev.py notebooks  re-execute every notebook in place (full settings), for committing
@@ -106,16 +107,21 @@ def lab(args: list[str]) -> None:
     _run(*cmd)
 
 
+def _ruff() -> None:
+    """ruff check and ruff format --check over the whole tree, notebooks included."""
+    _run(_exe("ruff"), "check", ".")
+    _run(_exe("ruff"), "format", "--check", ".")
+
+
 def lint() -> None:
     install()
-    _run(_exe("ruff"), "check", ".")
-    _run(_exe("ruff"), "format", "--check", "ganlib", "tests", "benchmarks", "tools", "dev.py")
+    _ruff()
 
 
 def test(args: list[str]) -> None:
     """ruff, then pytest: unit tests, the browser test and nbval on every notebook (smoke mode)."""
     install()
-    _run(_exe("ruff"), "check", ".")
+    _ruff()
     _run(
         _exe("python"), "-m", "pytest", *args, env={"GANLIB_SMOKE": "1", "GANLIB_NO_DOWNLOAD": "1"}
     )

@@ -1,16 +1,17 @@
-"""How fast does seed 000's MNIST GAN train? Its own loop beside ganlib's (issue 4, notebook 03).
+"""How fast does the PyTorch tutorial's MNIST GAN train? Its own loop beside ganlib's (issue 4,
+notebook 04).
 
-Seed 000 trains an MLP GAN (G 128-256-512-784, D 784-512-256-128-1, Adam 1e-4, BCE, batch 64,
-100 epochs of MNIST's 60,000 images) with the usual PyTorch recipe: a ``Dataset`` that turns each
-image into a tensor on the CPU (``ToTensor`` then ``Normalize(0.5, 0.5)``), a shuffling
-``DataLoader`` that collates batches of 64, and a copy of every batch to the device. ganlib keeps
-the whole data set on the device as one tensor and draws batches by indexing it. This script trains
-the same model for the same number of samples both ways, in one run, and prints the samples per
-second, the ratio and the achieved FLOP/s.
+The PyTorch tutorial MLP GAN trains an MLP GAN (G 128-256-512-784, D 784-512-256-128-1, Adam 1e-4,
+BCE, batch 64, 100 epochs of MNIST's 60,000 images) with the usual PyTorch recipe: a ``Dataset``
+that turns each image into a tensor on the CPU (``ToTensor`` then ``Normalize(0.5, 0.5)``), a
+shuffling ``DataLoader`` that collates batches of 64, and a copy of every batch to the device.
+ganlib keeps the whole data set on the device as one tensor and draws batches by indexing it. This
+script trains the same model for the same number of samples both ways, in one run, and prints the
+samples per second, the ratio and the achieved FLOP/s.
 
-Data: the MNIST training images from :func:`ganlib.data.load_dataset` (the full 60,000 when they
-are in ``data/mnist``, else the 4,000 offline digits), repeated to 60,000 images per epoch.
-Only speed is measured here; the digits' quality is notebook 03's business.
+Data: the MNIST training images from :func:`ganlib.mnist.data.load_dataset` (the full 60,000 when
+they are in ``data/mnist``, else the 4,000 offline digits), repeated to 60,000 images per epoch.
+Only speed is measured here; the digits' quality is notebook 04's business.
 
 FLOP count
 ----------
@@ -18,7 +19,7 @@ Only the ``Linear`` layers' matrix products are counted (activations, losses and
 per cent). A layer ``in -> out`` costs ``in * out`` multiply-adds (MAC) per sample forward; its
 backward costs ``in * out`` for the weight gradient plus ``in * out`` for the gradient of its
 input, which autograd skips for a network's first layer when the input needs no gradient (real
-images, detached fakes, the noise z). One MAC is 2 FLOP. Seed 000's training step is
+images, detached fakes, the noise z). One MAC is 2 FLOP. The PyTorch tutorial's training step is
 
 * D on real x, forward and backward (no input gradient);
 * G on z, forward, and backward in the G update (no input gradient for z);
@@ -37,17 +38,17 @@ forward once more without gradients: 13.0 MFLOP per sample.
 Usage::
 
     python benchmarks/bench_mnist.py                  # short run: 60,000 samples per loop on CPU
-    python benchmarks/bench_mnist.py --samples 120000 --device cpu
-    python benchmarks/bench_mnist.py --full           # seed 000's recipe: 100 x 60,000 samples
+    python benchmarks/bench_mnist.py --samples 120000 --device cpu python benchmarks/bench_mnist.py
+    --full           # the PyTorch tutorial's recipe: 100 x 60,000 samples
 
-Seed 000's ``DataLoader`` uses 4 worker processes; so does the benchmark on a GPU. On a CPU the
-workers compete with training for the same cores, and 0 workers is seed 000's fastest setting
-(``--workers`` overrides).
+The PyTorch tutorial's ``DataLoader`` uses 4 worker processes; so does the benchmark on a GPU. On a
+CPU the workers compete with training for the same cores, and 0 workers is the PyTorch tutorial's
+fastest setting (``--workers`` overrides).
 
-``--full`` is the GPU target of issue 4: 100 epochs of 60,000 samples in at most 15 s on one
-H100, at least 30 times faster than seed 000's loop on the same GPU. There, ganlib's loop trains
-the whole recipe and seed 000's loop (far slower) is timed on ``--seed-samples`` samples, its
-rate then extrapolated.
+``--full`` is the GPU target of issue 4: 100 epochs of 60,000 samples in at most 15 s on one H100,
+at least 30 times faster than the PyTorch tutorial's loop on the same GPU. There, ganlib's loop
+trains the whole recipe and the PyTorch tutorial's loop (far slower) is timed on ``--seed-samples``
+samples, its rate then extrapolated.
 """
 
 from __future__ import annotations
@@ -67,16 +68,16 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
-from ganlib.data import load_dataset, to_signed_unit
-from ganlib.device import make_generator, pick_device
-from ganlib.mnist_models import build_gan
-from ganlib.mnist_training import MNISTGANConfig, train_gan
+from ganlib.core.device import make_generator, pick_device
+from ganlib.mnist.data import load_dataset, to_signed_unit
+from ganlib.mnist.models import build_gan
+from ganlib.mnist.training import MNISTGANConfig, train_gan
 
 EPOCH = 60_000  # images per epoch of full MNIST; the benchmark repeats its digits to this size
-FULL_EPOCHS = 100  # seed 000's recipe
+FULL_EPOCHS = 100  # the PyTorch tutorial's recipe
 H100_TARGET_S = 15.0
 SPEEDUP_TARGET = 30.0
-SEED000_WORKERS = 4  # seed 000's DataLoader(num_workers=4)
+TUTORIAL_WORKERS = 4  # the PyTorch tutorial's DataLoader(num_workers=4)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -102,8 +103,9 @@ class Pass:
     input_grad: bool = False
 
 
-#: Seed 000's step: D(x), G(z), D(G(z).detach()), then D(G(z)) for the G update (same fakes).
-SEED000_STEP = (
+# : The PyTorch tutorial's step: D(x), G(z), D(G(z).detach()), then D(G(z)) for the G update (same
+# fakes).
+TUTORIAL_STEP = (
     Pass("D", "D(x), real batch", backward=True),
     Pass("G", "G(z), kept for the G update", backward=True),
     Pass("D", "D(G(z).detach())", backward=True),
@@ -146,12 +148,12 @@ def step_flops_per_sample(
 
 
 # ---------------------------------------------------------------------------------------------
-# Seed 000's loop, re-implemented faithfully (torchvision is not a dependency: its two
+# The PyTorch tutorial's loop, re-implemented faithfully (torchvision is not a dependency: its two
 # transforms are written out by hand, with the same operations)
 
 
-def seed000_models() -> tuple[nn.Sequential, nn.Sequential]:
-    """Seed 000's ``Generate_Model`` and ``Distinguish_Model`` (D ends in a Sigmoid)."""
+def tutorial_models() -> tuple[nn.Sequential, nn.Sequential]:
+    """The PyTorch tutorial's ``Generate_Model`` and ``Distinguish_Model`` (D ends in a Sigmoid)."""
     g = nn.Sequential(
         nn.Linear(128, 256), nn.Tanh(),
         nn.Linear(256, 512), nn.ReLU(),
@@ -181,8 +183,9 @@ def normalize(tensor: torch.Tensor, mean: float = 0.5, std: float = 0.5) -> torc
     return tensor.sub_(mean_t).div_(std_t)
 
 
-class Seed000Digits(Dataset):
-    """torchvision's ``MNIST`` dataset as seed 000 uses it, repeated to ``length`` images.
+class TutorialDigits(Dataset):
+    """torchvision's ``MNIST`` dataset as the PyTorch tutorial MLP GAN uses it, repeated to
+    ``length`` images.
 
     ``__getitem__`` does what torchvision does per image: uint8 tensor -> PIL image ->
     ``ToTensor`` -> ``Normalize(0.5, 0.5)``; it returns ``(x (1, 28, 28) in [-1, 1], label)``.
@@ -202,15 +205,17 @@ class Seed000Digits(Dataset):
         return normalize(to_tensor(picture)), int(self.targets[i])
 
 
-def seed000_train(
+def tutorial_train(
     loader: DataLoader, n_samples: int, device: torch.device, seed: int = 0
 ) -> tuple[int, list[float]]:
-    """Seed 000's training loop until ``n_samples`` real images are used; return (samples, losses).
+    """The PyTorch tutorial's training loop until ``n_samples`` real images are used; return
+    (samples, losses).
 
-    Per batch: D on real (label 1) and on ``G(z).detach()`` (label 0), losses summed, D step;
-    then ``BCE(D(G(z)), 1)`` on the same fakes, G step. ``Sigmoid`` + ``BCELoss`` as in seed 000.
+    Per batch: D on real (label 1) and on ``G(z).detach()`` (label 0), losses summed, D step; then
+    ``BCE(D(G(z)), 1)`` on the same fakes, G step. ``Sigmoid`` + ``BCELoss`` as in the PyTorch
+    tutorial MLP GAN.
     """
-    G, D = (m.to(device) for m in seed000_models())
+    G, D = (m.to(device) for m in tutorial_models())
     d_optim = torch.optim.Adam(D.parameters(), lr=1e-4)
     g_optim = torch.optim.Adam(G.parameters(), lr=1e-4)
     loss_fn = nn.BCELoss()
@@ -218,7 +223,9 @@ def seed000_train(
     done, d_total, g_total = 0, torch.zeros((), device=device), torch.zeros((), device=device)
     with open(os.devnull, "w") as quiet:
         while done < n_samples:
-            for sample, _label in tqdm(loader, file=quiet):  # seed 000 shows a tqdm bar
+            for sample, _label in tqdm(
+                loader, file=quiet
+            ):  # the PyTorch tutorial MLP GAN shows a tqdm bar
                 sample = sample.reshape(-1, 784).to(device)
                 z = torch.normal(0, 1, size=(sample.shape[0], 128), device=device, generator=noise)
                 dis_true = D(sample)
@@ -244,10 +251,11 @@ def seed000_train(
     return done, [d_total.item(), g_total.item()]
 
 
-def seed000_loader(images: np.ndarray, labels: np.ndarray, workers: int, seed: int) -> DataLoader:
-    """Seed 000's ``DataLoader(train_data, batch_size=64, num_workers=4, shuffle=True)``."""
+def tutorial_loader(images: np.ndarray, labels: np.ndarray, workers: int, seed: int) -> DataLoader:
+    """The PyTorch tutorial's ``DataLoader(train_data, batch_size=64, num_workers=4,
+    shuffle=True)``."""
     return DataLoader(
-        Seed000Digits(images, labels),
+        TutorialDigits(images, labels),
         batch_size=64,
         num_workers=workers,
         shuffle=True,
@@ -256,16 +264,17 @@ def seed000_loader(images: np.ndarray, labels: np.ndarray, workers: int, seed: i
 
 
 # ---------------------------------------------------------------------------------------------
-# ganlib's loop with seed 000's recipe
+# ganlib's loop with the PyTorch tutorial's recipe
 
 
-def seed000_config(batch_size: int, n_samples: int, seed: int = 0) -> MNISTGANConfig:
-    """Seed 000's recipe in ganlib: its model, Adam(1e-4) with PyTorch's default betas, BCE."""
+def tutorial_config(batch_size: int, n_samples: int, seed: int = 0) -> MNISTGANConfig:
+    """The PyTorch tutorial's recipe in ganlib: its model, Adam(1e-4) with PyTorch's default betas,
+    BCE."""
     return MNISTGANConfig(
-        arch="seed000",
+        arch="tutorial_mlp",
         steps=max(1, n_samples // batch_size),
         batch_size=batch_size,
-        loss="non-saturating",  # seed 000's G loss is BCE(D(G(z)), 1) = -log D(G(z))
+        loss="non-saturating",  # the PyTorch tutorial's G loss is BCE(D(G(z)), 1) = -log D(G(z))
         lr_d=1e-4,
         lr_g=1e-4,
         beta1=0.9,
@@ -280,8 +289,8 @@ def seed000_config(batch_size: int, n_samples: int, seed: int = 0) -> MNISTGANCo
 def ganlib_train(
     images: torch.Tensor, n_samples: int, batch_size: int, device: torch.device
 ) -> tuple[int, list[float]]:
-    """ganlib's ``train_gan`` on seed 000's recipe; returns (samples, last losses)."""
-    config = seed000_config(batch_size, n_samples)
+    """ganlib's ``train_gan`` on the PyTorch tutorial's recipe; returns (samples, last losses)."""
+    config = tutorial_config(batch_size, n_samples)
     result = train_gan(config, images, device=device, progress=False)
     if result.status != "completed":
         raise RuntimeError(f"ganlib's run did not complete: {result.status} {result.message}")
@@ -333,7 +342,7 @@ def synchronize(device: torch.device) -> None:
 
 def warm_up(device: torch.device, signed: torch.Tensor, loader: DataLoader) -> None:
     """A few steps of each loop, so that one-time set-up (CUDA context, kernels) is not timed."""
-    seed000_train(loader, 64 * 5, device)
+    tutorial_train(loader, 64 * 5, device)
     ganlib_train(signed[:4096], 64 * 5, 64, device)
 
 
@@ -343,16 +352,25 @@ def measure(args: argparse.Namespace, device: torch.device) -> list[Row]:
     print(f"data: {data.source}; {len(images):,} images, repeated to {EPOCH:,} per epoch")
     repeats = math.ceil(EPOCH / len(images))
     signed = to_signed_unit(np.concatenate([images] * repeats)[:EPOCH])  # (60000, 1, 28, 28)
-    loader = seed000_loader(images, labels, args.workers, seed=0)
-    G, D = build_gan("seed000")
+    loader = tutorial_loader(images, labels, args.workers, seed=0)
+    G, D = build_gan("tutorial_mlp")
     g_shapes, d_shapes = linear_shapes(G), linear_shapes(D)
-    assert (g_shapes, d_shapes) == tuple(map(linear_shapes, seed000_models()))
-    seed_flops = step_flops_per_sample(g_shapes, d_shapes, SEED000_STEP)
+    assert (g_shapes, d_shapes) == tuple(map(linear_shapes, tutorial_models()))
+    seed_flops = step_flops_per_sample(g_shapes, d_shapes, TUTORIAL_STEP)
     ganlib_flops = step_flops_per_sample(g_shapes, d_shapes, GANLIB_STEP)
     warm_up(device, signed, loader)
     rows = []
-    s, t, ok = timed(device, lambda: seed000_train(loader, args.seed_samples, device))
-    rows.append(Row(f"seed 000 (DataLoader, {args.workers} workers)", 64, s, t, seed_flops, ok))
+    s, t, ok = timed(device, lambda: tutorial_train(loader, args.seed_samples, device))
+    rows.append(
+        Row(
+            f"the PyTorch tutorial MLP GAN (DataLoader, {args.workers} workers)",
+            64,
+            s,
+            t,
+            seed_flops,
+            ok,
+        )
+    )
     print(f"  {rows[-1].loop}: {rows[-1].rate:,.0f} samples/s", flush=True)
     for batch in args.batch_sizes:
         s, t, ok = timed(device, lambda b=batch: ganlib_train(signed, args.samples, b, device))
@@ -367,7 +385,7 @@ def report(rows: list[Row], device: torch.device, full: bool) -> None:
         f"{'loop':<34} {'batch':>5} {'samples':>10} {'seconds':>8} {'samples/s':>10} "
         f"{'x seed':>7} {'MFLOP/smp':>9} {'GFLOP/s':>8} {'100 ep. s':>10}"
     )
-    print(f"\nseed 000's MLP GAN on {describe(device)}, torch {torch.__version__}, "
+    print(f"\nthe PyTorch tutorial's MLP GAN on {describe(device)}, torch {torch.__version__}, "
           f"{torch.get_num_threads()} CPU threads")  # fmt: skip
     print(head)
     print("-" * len(head))
@@ -378,9 +396,9 @@ def report(rows: list[Row], device: torch.device, full: bool) -> None:
             f"{r.rate * r.flops_per_sample / 1e9:>8.2f} {r.full_recipe_s():>10,.0f}"
         )
     print(
-        "\nx seed: samples/s over seed 000's loop; MFLOP/smp: Linear-layer FLOP per training "
-        "sample (see the docstring);\n100 ep. s: seed 000's full recipe (100 x 60,000 samples) "
-        "at this rate (measured when --full, else extrapolated)."
+        "\nx tut.: samples/s over the PyTorch tutorial's loop; MFLOP/smp: Linear-layer FLOP per "
+        "training sample (see the docstring);\n100 ep. s: the tutorial's full recipe "
+        "(100 x 60,000 samples) at this rate (measured when --full, else extrapolated)."
     )
     if not all(r.finite for r in rows):
         print("WARNING: a loop produced a non-finite loss")
@@ -390,8 +408,10 @@ def report(rows: list[Row], device: torch.device, full: bool) -> None:
 
 def verdict(rows: list[Row], device: torch.device) -> None:
     """The GPU target of issue 4, for each of ganlib's rows."""
-    print(f"\nTarget (one H100): full recipe <= {H100_TARGET_S:.0f} s and >= "
-          f"{SPEEDUP_TARGET:.0f}x seed 000's loop; this device: {describe(device)}")  # fmt: skip
+    print(
+        f"\nTarget (one H100): full recipe <= {H100_TARGET_S:.0f} s and >= "
+        f"{SPEEDUP_TARGET:.0f}x the PyTorch tutorial's loop; this device: {describe(device)}"
+    )
     for r in rows[1:]:
         fast = r.full_recipe_s() <= H100_TARGET_S
         ratio = r.rate / rows[0].rate
@@ -418,7 +438,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--seed-samples",
         type=int,
         default=None,
-        help="samples for seed 000's slower loop (default: --samples; --full: 120,000)",
+        help="samples for the PyTorch tutorial's slower loop (default: --samples; --full: 120,000)",
     )
     p.add_argument(
         "--batch-sizes",
@@ -431,18 +451,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--workers",
         type=int,
         default=None,
-        help=f"seed 000's DataLoader workers (default: {SEED000_WORKERS} as in seed 000 on a GPU; "
-        "0 on a CPU, its fastest setting there)",
+        help=f"the PyTorch tutorial's DataLoader workers (default: {TUTORIAL_WORKERS} as in the "
+        "tutorial, on a GPU; 0 on a CPU, its fastest setting there)",
     )
     p.add_argument(
         "--full",
         action="store_true",
-        help="seed 000's full recipe: 100 epochs x 60,000 samples (the GPU target)",
+        help="the PyTorch tutorial's full recipe: 100 epochs x 60,000 samples (the GPU target)",
     )
     p.add_argument(
         "--download",
         action="store_true",
-        help="let ganlib.data download full MNIST when it is not in data/mnist",
+        help="let ganlib.mnist.data download full MNIST when it is not in data/mnist",
     )
     args = p.parse_args(argv)
     for name in ("samples", "seed_samples"):
@@ -459,9 +479,10 @@ def main(argv: list[str] | None = None) -> int:
         gpu = device.type != "cpu"
         args.samples = FULL_EPOCHS * EPOCH if args.full else (600_000 if gpu else EPOCH)
     if args.workers is None:
-        # On a CPU the workers compete with training for the same cores: 0 is seed 000's best
-        # there (2-core CPU, 30,000 samples: 0 workers 2,500/s, 2 workers 2,250/s, 4: 1,900/s).
-        args.workers = 0 if device.type == "cpu" else SEED000_WORKERS
+        # On a CPU the workers compete with training for the same cores: 0 is the PyTorch
+        # tutorial's best there (2-core CPU, 30,000 samples: 0 workers 2,500/s, 2 workers 2,250/s,
+        # 4: 1,900/s).
+        args.workers = 0 if device.type == "cpu" else TUTORIAL_WORKERS
     if args.seed_samples is None:
         args.seed_samples = 2 * EPOCH if args.full else args.samples
     if args.full and device.type == "cpu":

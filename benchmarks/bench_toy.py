@@ -1,4 +1,4 @@
-"""Time-to-converge of ganlib's default toy GAN against seed 002's reference experiment.
+"""Time-to-converge of ganlib's default toy GAN against the 50-line GAN's reference experiment.
 
 Run from the repository root::
 
@@ -17,14 +17,14 @@ the evaluations at the checks are not counted (they are timed separately and rep
 process CPU time of training is reported too, since on a shared machine wall time also counts
 other people's work.
 
-The reference, :class:`Seed002`, is seed 002's loop written out independently of ganlib, the way
-the post writes it: a minibatch D that sees 100 samples plus their squared deviations from the
-batch mean as one vector of 200 (Linear 200→50 ELU→50 ELU→1 Sigmoid), G 1→50 ELU→50 Sigmoid→1 on
-uniform ``torch.rand`` noise, ``nn.BCELoss``, Adam 2e-4 with betas (0.9, 0.999) for both, batch
-100, one D step (real error and fake error back-propagated separately) per G step, G trained
-with label 1. Only the random numbers differ: they come from seeded generators instead of the
-global ones, so that every seed is reproducible. ganlib's evaluation (``js_from_samples``) scores
-both.
+The reference, :class:`FiftyLineGAN`, is the 50-line GAN's loop written out independently of
+ganlib, the way the post writes it: a minibatch D that sees 100 samples plus their squared
+deviations from the batch mean as one vector of 200 (Linear 200→50 ELU→50 ELU→1 Sigmoid), G 1→50
+ELU→50 Sigmoid→1 on uniform ``torch.rand`` noise, ``nn.BCELoss``, Adam 2e-4 with betas (0.9, 0.999)
+for both, batch 100, one D step (real error and fake error back-propagated separately) per G step,
+G trained with label 1. Only the random numbers differ: they come from seeded generators instead of
+the global ones, so that every seed is reproducible. ganlib's evaluation (``js_from_samples``)
+scores both.
 """
 
 from __future__ import annotations
@@ -41,9 +41,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from ganlib.distributions import TARGETS
-from ganlib.js_estimate import JS_SAMPLES, js_from_samples
-from ganlib.toy_training import ToyGAN, ToyGANConfig
+from ganlib.toy.distributions import TARGETS
+from ganlib.toy.js_estimate import JS_SAMPLES, js_from_samples
+from ganlib.toy.training import ToyGAN, ToyGANConfig
 
 CHECK_EVERY = 100
 HOLD_S = 2.0
@@ -67,8 +67,9 @@ def passes(ev: dict[str, float]) -> bool:
     return abs(ev["mean"] - 4.0) <= 0.1 and abs(ev["std"] - 1.25) <= 0.1 and ev["js"] <= 0.01
 
 
-class Seed002:
-    """Seed 002's 1-D GAN ("GANs in 50 lines"), re-implemented without ganlib's training code.
+class FiftyLineGAN:
+    """The 50-line GAN's 1-D GAN ("GANs in 50 lines"), re-implemented without ganlib's training
+    code.
 
     Exposes the three things :func:`run` needs: ``train(n)``, ``evaluate()`` and ``diverged``.
     """
@@ -140,9 +141,11 @@ TARGET = TARGETS["gaussian"]
 def run(config: ToyGANConfig | int, cap_s: float, max_steps: int | None = None) -> Result:
     """Train until converged-and-held, or until ``cap_s`` seconds or ``max_steps`` steps.
 
-    ``config`` is a :class:`ToyGANConfig` (ganlib's loop) or a seed (:class:`Seed002`).
+    ``config`` is a :class:`ToyGANConfig` (ganlib's loop) or a seed (:class:`FiftyLineGAN`).
     """
-    gan: ToyGAN | Seed002 = ToyGAN(config) if isinstance(config, ToyGANConfig) else Seed002(config)
+    gan: ToyGAN | FiftyLineGAN = (
+        ToyGAN(config) if isinstance(config, ToyGANConfig) else FiftyLineGAN(config)
+    )
     seed = config.seed if isinstance(config, ToyGANConfig) else config
     train_s = cpu_s = eval_s = 0.0
     streak: tuple[float, float, int] | None = None  # (wall, cpu, step) at the streak's start
@@ -167,7 +170,7 @@ def run(config: ToyGANConfig | int, cap_s: float, max_steps: int | None = None) 
         if streak is not None and train_s - streak[0] >= HOLD_S:
             done = streak
     final = gan.evaluate()
-    diverged = gan.diverged  # a message (Seed002) or a Divergence (ganlib)
+    diverged = gan.diverged  # a message (FiftyLineGAN) or a Divergence (ganlib)
     return Result(
         seed,
         *(done or (None, None, None)),  # converged wall s, cpu s and step, or never
@@ -246,7 +249,7 @@ def main() -> None:
     else:
         limit = f"cap {cap:.0f} s"
     ref = [run(s, cap, args.reference_epochs) for s in range(seeds)]
-    print_table(f"seed 002's loop, re-implemented (minibatch D; {limit})", ref)
+    print_table(f"the 50-line GAN's loop, re-implemented (minibatch D; {limit})", ref)
     m_ours, m_ref = median_time(ours), median_time(ref)
     bound = ">= " if any(r.converged_s is None for r in ref) else ""
     print(

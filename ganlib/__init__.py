@@ -1,23 +1,30 @@
-"""ganlib: the code behind the GAN notebook series.
+"""ganlib: the code behind the GAN notebook series. The tree is the notebook map.
 
-Each module holds one concept, introduced by one notebook:
+``ganlib/core/`` — shared by every lesson
+    :mod:`~ganlib.core.validation` (one set of setting checks), :mod:`~ganlib.core.losses`
+    (the generator and discriminator losses, one implementation for every trainer),
+    :mod:`~ganlib.core.device` (device choice at run time, explicit seeding),
+    :mod:`~ganlib.core.files` (atomic writes, hashes), :mod:`~ganlib.core.checkpoint`
+    (checkpoints of plain state_dicts), :mod:`~ganlib.core.densities` (closed-form densities).
+``ganlib/live/`` — the live-dashboard framework (notebooks 01-03 and the presenter mode)
+    :mod:`~ganlib.live.figure` (one figure, redrawn by blitting), :mod:`~ganlib.live.dashboard`
+    (controls, Play / Pause / Step D / Step G / Reset, the status line).
+``ganlib/minimax/`` — notebook 01, the minimax game
+    :mod:`~ganlib.minimax.theory` (the derivation as sympy claims),
+    :mod:`~ganlib.minimax.divergences` (KL, JS, D* and C(G) on a grid),
+    :mod:`~ganlib.minimax.explorer` (the p_data / p_g / D* explorer).
+``ganlib/toy/`` — notebook 02, a 1-D GAN
+    :mod:`~ganlib.toy.distributions`, :mod:`~ganlib.toy.models`, :mod:`~ganlib.toy.training`,
+    :mod:`~ganlib.toy.js_estimate`, :mod:`~ganlib.toy.plots`, :mod:`~ganlib.toy.dashboard`.
+``ganlib/plane/`` — notebook 03, the game in the plane (2-D targets, mode collapse)
+``ganlib/mnist/`` — notebook 04, an MNIST GAN
+    :mod:`~ganlib.mnist.data`, :mod:`~ganlib.mnist.models`, :mod:`~ganlib.mnist.training`,
+    :mod:`~ganlib.mnist.train` (``python -m ganlib.mnist.train``), :mod:`~ganlib.mnist.classifier`,
+    :mod:`~ganlib.mnist.metrics`, :mod:`~ganlib.mnist.pretrained` (the shipped weights).
 
-Notebook 01, the minimax game
-    :mod:`ganlib.theory` (every step of the derivation as sympy claims),
-    :mod:`ganlib.divergences` (KL, JS, D* and C(G) for densities on a grid),
-    :mod:`ganlib.explorer` (the interactive p_data / p_g / D* explorer).
-Notebook 02, a 1-D toy GAN
-    :mod:`ganlib.distributions` (targets and noise), :mod:`ganlib.toy_models` (G and D),
-    :mod:`ganlib.toy_training` (Algorithm 1, step by step), :mod:`ganlib.js_estimate`
-    (JS from samples), :mod:`ganlib.toy_plots` (Figure 1 and traces), :mod:`ganlib.dashboard`
-    (the live dashboard).
-Notebook 03, an MNIST GAN
-    :mod:`ganlib.data` (IDX files, checked downloads, offline digits), :mod:`ganlib.mnist_models`
-    (the reference MLPs), :mod:`ganlib.mnist_training` and :mod:`ganlib.train` (training and its
-    command line), :mod:`ganlib.checkpoint` (atomic checkpoints), :mod:`ganlib.pretrained`
-    (shipped generators), :mod:`ganlib.classifier` and :mod:`ganlib.metrics` (quality numbers).
-All notebooks
-    :mod:`ganlib.device`: picking a device at run time and explicit seeding.
+Imports run one way, down this list: ``core`` imports nothing else of ganlib, ``live`` only
+``core``, and a lesson imports ``core``, ``live`` and earlier lessons, never a later one
+(``tests/test_layout.py`` parses every import and fails on a cycle or a backward arrow).
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -1,4 +1,5 @@
-"""The pieces of benchmarks/bench_mnist.py: FLOP count, seed 000's data pipeline, both loops.
+"""The pieces of benchmarks/bench_mnist.py: FLOP count, the PyTorch tutorial's data pipeline, both
+loops.
 
 Speed itself is not tested (it belongs to the benchmark); these check that what the benchmark
 times is what it says it times.
@@ -12,8 +13,8 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from ganlib.data import to_signed_unit
-from ganlib.mnist_models import build_gan
+from ganlib.mnist.data import to_signed_unit
+from ganlib.mnist.models import build_gan
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +23,7 @@ def bench(load_benchmark):
 
 
 def test_forward_macs_by_hand(bench) -> None:
-    G, D = build_gan("seed000")
+    G, D = build_gan("tutorial_mlp")
     g = bench.linear_shapes(G)
     d = bench.linear_shapes(D)
     assert g == [(128, 256), (256, 512), (512, 784)]
@@ -31,8 +32,8 @@ def test_forward_macs_by_hand(bench) -> None:
     assert bench.pass_macs(d, backward=False, input_grad=False) == 565_376
 
 
-def test_seed000_step_is_11_9_mflop_by_hand(bench) -> None:
-    G, D = build_gan("seed000")
+def test_tutorial_step_is_11_9_mflop_by_hand(bench) -> None:
+    G, D = build_gan("tutorial_mlp")
     g, d = bench.linear_shapes(G), bench.linear_shapes(D)
     g_fwd, d_fwd = 565_248, 565_376
     # G: fwd + weight grads + input grads except the first layer's (z needs none)
@@ -41,12 +42,12 @@ def test_seed000_step_is_11_9_mflop_by_hand(bench) -> None:
     d_macs = 2 * (3 * d_fwd - 784 * 512) + 3 * d_fwd
     by_hand = 2 * (g_macs + d_macs)
     assert by_hand == 11_897_088
-    assert bench.step_flops_per_sample(g, d, bench.SEED000_STEP) == by_hand
+    assert bench.step_flops_per_sample(g, d, bench.TUTORIAL_STEP) == by_hand
     # ganlib's Algorithm 1 runs G forward once more (fresh noise for the G update)
     assert bench.step_flops_per_sample(g, d, bench.GANLIB_STEP) == by_hand + 2 * g_fwd
 
 
-def _seed000_step(G: nn.Module, D: nn.Module, x: torch.Tensor, z: torch.Tensor) -> None:
+def _tutorial_step(G: nn.Module, D: nn.Module, x: torch.Tensor, z: torch.Tensor) -> None:
     loss_fn = nn.BCELoss()
     dis_true = D(x)
     fake = G(z)
@@ -59,24 +60,24 @@ def _seed000_step(G: nn.Module, D: nn.Module, x: torch.Tensor, z: torch.Tensor) 
 
 def test_flop_count_matches_pytorchs_counter(bench) -> None:
     """PyTorch's FlopCounterMode counts the matmuls autograd actually runs (fwd and bwd)."""
-    G, D = bench.seed000_models()
+    G, D = bench.tutorial_models()
     gen = torch.Generator().manual_seed(0)
     m = 8
     x = torch.rand(m, 784, generator=gen) * 2 - 1
     z = torch.randn(m, 128, generator=gen)
     with FlopCounterMode(display=False) as counter:
-        _seed000_step(G, D, x, z)
+        _tutorial_step(G, D, x, z)
     expected = bench.step_flops_per_sample(
-        bench.linear_shapes(G), bench.linear_shapes(D), bench.SEED000_STEP
+        bench.linear_shapes(G), bench.linear_shapes(D), bench.TUTORIAL_STEP
     )
     assert counter.get_total_flops() == m * expected
 
 
-def test_seed000_dataset_is_to_tensor_then_normalize(bench) -> None:
+def test_tutorial_dataset_is_to_tensor_then_normalize(bench) -> None:
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, size=(5, 28, 28), dtype=np.uint8)
     labels = np.arange(5)
-    data = bench.Seed000Digits(images, labels, length=12)
+    data = bench.TutorialDigits(images, labels, length=12)
     assert len(data) == 12
     x, label = data[7]  # repeated: index 7 is image 2
     assert label == 2
@@ -91,9 +92,9 @@ def test_seed000_dataset_is_to_tensor_then_normalize(bench) -> None:
 def test_both_loops_run_a_few_steps(bench) -> None:
     rng = np.random.default_rng(1)
     images = rng.integers(0, 256, size=(200, 28, 28), dtype=np.uint8)
-    loader = bench.seed000_loader(images, np.zeros(200, dtype=np.int64), workers=0, seed=0)
+    loader = bench.tutorial_loader(images, np.zeros(200, dtype=np.int64), workers=0, seed=0)
     device = torch.device("cpu")
-    done, losses = bench.seed000_train(loader, 3 * 64, device)
+    done, losses = bench.tutorial_train(loader, 3 * 64, device)
     assert done == 3 * 64
     assert all(np.isfinite(losses))
     signed = to_signed_unit(images)
@@ -102,9 +103,9 @@ def test_both_loops_run_a_few_steps(bench) -> None:
     assert all(np.isfinite(losses))
 
 
-def test_seed000_config_is_seed000s_recipe(bench) -> None:
-    config = bench.seed000_config(64, 6_000_000)
-    assert config.arch == "seed000"
+def test_tutorial_config_is_tutorial_mlps_recipe(bench) -> None:
+    config = bench.tutorial_config(64, 6_000_000)
+    assert config.arch == "tutorial_mlp"
     assert (config.lr_d, config.lr_g) == (1e-4, 1e-4)
     assert (config.beta1, config.beta2) == (0.9, 0.999)  # torch.optim.Adam's defaults
     assert config.steps == 100 * 60_000 // 64

@@ -1,4 +1,5 @@
-"""The pieces of benchmarks/bench_toy.py: the seed 002 re-implementation and the convergence test.
+"""The pieces of benchmarks/bench_toy.py: the 50-line GAN re-implementation and the convergence
+test.
 
 Speed itself is not tested (it belongs to the benchmark); these check that what the benchmark
 runs is what it says it runs.
@@ -12,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from ganlib.toy_models import ToyNetConfig, build_toy_nets
+from ganlib.toy.models import ToyNetConfig, build_toy_nets
 
 
 @pytest.fixture(scope="module")
@@ -24,8 +25,8 @@ def _n_params(module: torch.nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
 
 
-def test_seed002_has_the_reference_architecture(bench) -> None:
-    ref = bench.Seed002(seed=0)
+def test_fifty_line_gan_has_the_reference_architecture(bench) -> None:
+    ref = bench.FiftyLineGAN(seed=0)
     # G 1-50-50-1 and D 200-50-50-1, counted by hand
     assert _n_params(ref.G) == (1 * 50 + 50) + (50 * 50 + 50) + (50 * 1 + 1) == 2_701
     assert _n_params(ref.D) == (200 * 50 + 50) + (50 * 50 + 50) + (50 * 1 + 1) == 12_651
@@ -38,14 +39,14 @@ def test_seed002_has_the_reference_architecture(bench) -> None:
 
 def test_decorate_with_diffs_appends_squared_deviations(bench) -> None:
     x = np.random.default_rng(0).normal(size=(1, 100))
-    out = bench.Seed002.decorate_with_diffs(torch.tensor(x))
+    out = bench.FiftyLineGAN.decorate_with_diffs(torch.tensor(x))
     assert out.shape == (1, 200)
     np.testing.assert_allclose(out[0, :100].numpy(), x[0])
     np.testing.assert_allclose(out[0, 100:].numpy(), (x[0] - x[0].mean()) ** 2)
 
 
-def test_seed002_trains_reproducibly_and_evaluates(bench) -> None:
-    a, b = bench.Seed002(seed=3), bench.Seed002(seed=3)
+def test_fifty_line_gan_trains_reproducibly_and_evaluates(bench) -> None:
+    a, b = bench.FiftyLineGAN(seed=3), bench.FiftyLineGAN(seed=3)
     torch.manual_seed(0)
     a.train(20)
     torch.manual_seed(1)  # the global RNG plays no part

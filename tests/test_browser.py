@@ -21,7 +21,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser.lab import LabServer, chromium_path
+
+from tests.browser.lab import LabServer, chromium_path
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK = "02_toy_gan.ipynb"
@@ -57,8 +58,9 @@ def _step(text: str) -> int:
 
 
 def test_notebook_02_runs_in_jupyterlab_and_its_dashboard_plays(lab: LabServer) -> None:
-    from browser import page as ui
     from playwright.sync_api import sync_playwright
+
+    from tests.browser import page as ui
 
     log: dict[str, object] = {"console": []}
     started = time.monotonic()

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
+import pytest
 from packaging.requirements import Requirement
 
 try:
@@ -120,3 +124,63 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert re.search(rf"^{command}$", readme, re.MULTILINE), f"README must give `{command}`"
     assert re.search(rf"^{command}$", ci, re.MULTILINE), f".ci/run must call `{command}`"
     assert re.search(r"^python3 dev.py lab$", readme, re.MULTILINE)
+
+
+# ---- the wheel: what a non-editable install contains ----------------------------------------
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A wheel of the checkout, built without network (the venv's setuptools)."""
+    out = tmp_path_factory.mktemp("wheel")
+    cmd = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q"]
+    subprocess.run([*cmd, "-w", str(out), str(REPO)], check=True, capture_output=True)
+    (path,) = out.glob("ganlib-*.whl")
+    return path
+
+
+def test_the_wheel_holds_every_module_and_the_shipped_weights(wheel: Path) -> None:
+    names = set(zipfile.ZipFile(wheel).namelist())
+    sources = {str(p.relative_to(REPO)) for p in (REPO / "ganlib").rglob("*.py")}
+    assert sources <= names, f"missing from the wheel: {sorted(sources - names)}"
+    weights = {
+        str(p.relative_to(REPO))
+        for p in (REPO / "ganlib" / "mnist" / "weights").iterdir()
+        if p.suffix in (".pt", ".json")
+    }
+    assert weights, "no shipped weights found in the checkout"
+    assert weights <= names, f"shipped weights missing from the wheel: {sorted(weights - names)}"
+    assert "ganlib/py.typed" in names
+
+
+def test_an_installed_wheel_loads_its_shipped_weights(wheel: Path, tmp_path: Path) -> None:
+    """Unpack the wheel as pip would (a pure wheel is a zip of site-packages) and use it from a
+    folder outside the repository, so every path computed from ``__file__`` is the installed one.
+    """
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+    script = (
+        "import ganlib, torch\n"
+        "from ganlib.mnist import pretrained\n"
+        "g = pretrained.load_pretrained_generator()\n"
+        "c = pretrained.load_pretrained_classifier()\n"
+        "z = torch.randn(4, g.latent_dim, generator=torch.Generator().manual_seed(0))\n"
+        "with torch.no_grad():\n"
+        "    print(ganlib.__file__)\n"
+        "    print(tuple(c(g(z)).shape))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    run = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stderr
+    location, shape = run.stdout.splitlines()
+    assert Path(location).is_relative_to(site), f"imported {location}, not the wheel's copy"
+    assert shape == "(4, 10)"
+    help_run = subprocess.run(
+        [sys.executable, "-m", "ganlib.mnist.train", "--help"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert help_run.returncode == 0, help_run.stderr
+    assert "--resume" in help_run.stdout

@@ -1,0 +1,24 @@
+"""Notebook 04, an MNIST GAN: real digits, the reference MLP GANs, shipped weights, honest numbers.
+
+Modules, in the order the notebook meets them:
+
+:mod:`~ganlib.mnist.data`
+    MNIST / Fashion-MNIST IDX files, checked downloads, the offline 5,000-digit subset.
+:mod:`~ganlib.mnist.models`
+    The reference GANs (the PyTorch tutorial MLP GAN, Keras-GAN's MLP GAN) as PyTorch modules.
+:mod:`~ganlib.mnist.training`
+    Algorithm 1 on images, with exact resume from atomic checkpoints.
+:mod:`~ganlib.mnist.train`
+    The command line for long runs: ``python -m ganlib.mnist.train``.
+:mod:`~ganlib.mnist.classifier`
+    A small CNN that judges generated digits.
+:mod:`~ganlib.mnist.metrics`
+    Class coverage, Fréchet distance, Parzen log-likelihood.
+:mod:`~ganlib.mnist.pretrained`
+    The weights shipped in :data:`WEIGHTS_DIR`: loaders, export, evaluation.
+"""
+
+from pathlib import Path
+
+#: The shipped weights and their JSON records (package data: installed with the wheel).
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"

@@ -1,0 +1,575 @@
+"""Quality numbers for generated digits: mode coverage, Fréchet distance, Parzen likelihood.
+
+Notebook 04 measures its generators instead of eyeballing them:
+
+* **Mode coverage.** The classifier of :mod:`ganlib.mnist.classifier` labels every sample; the
+  histogram of predicted digits shows whether all ten classes are drawn (a collapsed generator
+  piles into a few bins) and its entropy summarises it (``log 10 ≈ 2.303`` nats is uniform).
+* **Fréchet distance.** Gaussians fitted to the classifier's penultimate-layer features of
+  generated and of held-out real digits, compared with the closed-form distance between two
+  Gaussians (the recipe of the FID, with a small MNIST network instead of Inception).
+* **Parzen-window log-likelihood.** The protocol of Table 1 of Goodfellow et al. (2014): put an
+  isotropic Gaussian of width σ on each generated sample (pixels in [0, 1]), choose σ on a
+  validation set, report the mean log-density of test digits ± its standard error.
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from scipy import stats
+from torch import nn
+
+from ganlib.core.device import make_generator
+from ganlib.mnist.data import NUM_CLASSES, to_signed_unit
+
+#: σ grid of the paper's ``parzen_ll.py``: ``numpy.logspace(-1, 0, 10)``.
+PAPER_SIGMAS: tuple[float, ...] = tuple(float(s) for s in np.logspace(-1.0, 0.0, 10))
+#: Goodfellow et al. 2014, Table 1: Parzen log-likelihood (nats) on the MNIST test set.
+PAPER_TABLE_1: tuple[tuple[str, float, float], ...] = (
+    ("DBN", 138.0, 2.0),
+    ("Stacked CAE", 121.0, 1.6),
+    ("Deep GSN", 214.0, 1.1),
+    ("Adversarial nets", 225.0, 2.0),
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# Mode coverage
+
+
+def label_histogram(
+    labels: np.ndarray | torch.Tensor, num_classes: int = NUM_CLASSES
+) -> np.ndarray:
+    """Fraction of samples per predicted class.
+
+    Parameters
+    ----------
+    labels : array of int, shape (N,)
+        Predicted classes in ``0 .. num_classes - 1``.
+
+    Returns
+    -------
+    np.ndarray
+        Shape (num_classes,), float64, summing to 1: :math:`h_c = \\#\\{i: y_i = c\\} / N`.
+    """
+    labels = np.asarray(torch.as_tensor(labels).cpu()).reshape(-1)
+    if labels.size == 0:
+        raise ValueError("labels is empty; pass the predicted class of at least one sample")
+    if labels.min() < 0 or labels.max() >= num_classes:
+        raise ValueError(
+            f"labels must lie in 0..{num_classes - 1}, got {labels.min()}..{labels.max()}"
+        )
+    return np.bincount(labels.astype(np.int64), minlength=num_classes) / labels.size
+
+
+def histogram_entropy(fractions: np.ndarray) -> float:
+    """Entropy of a class histogram in nats.
+
+    .. math:: H(h) = -\\sum_c h_c \\log h_c, \\qquad 0 \\le H \\le \\log K,
+
+    with :math:`0 \\log 0 = 0`; :math:`\\log 10 \\approx 2.303` means every digit equally often,
+    0 means a single digit (complete mode collapse).
+    """
+    h = np.asarray(fractions, dtype=np.float64)
+    if h.ndim != 1 or np.any(h < 0) or not math.isclose(h.sum(), 1.0, rel_tol=1e-6):
+        raise ValueError("fractions must be a 1-D histogram of non-negative values summing to 1")
+    return max(0.0, float(stats.entropy(h)))  # natural log; max: no "-0.0" for a single class
+
+
+# ---------------------------------------------------------------------------------------------
+# Fréchet distance
+
+
+def _as_matrix(x: np.ndarray | torch.Tensor, name: str) -> np.ndarray:
+    """(N, ...) array or tensor -> float64 (N, D) numpy matrix."""
+    if isinstance(x, torch.Tensor):
+        x = x.detach().cpu().numpy()
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim < 2:
+        raise ValueError(f"{name} must have shape (N, D) (one row per sample), got {x.shape}")
+    return x.reshape(len(x), -1)
+
+
+def gaussian_statistics(feats: np.ndarray | torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    """Mean (D,) and unbiased covariance (D, D) of features (N, D), in float64."""
+    x = _as_matrix(feats, "feats")
+    if len(x) < 2:
+        raise ValueError(f"need at least 2 feature vectors for a covariance, got {len(x)}")
+    return x.mean(axis=0), np.cov(x, rowvar=False).reshape(x.shape[1], x.shape[1])
+
+
+def _psd_sqrt(cov: np.ndarray) -> np.ndarray:
+    """Symmetric square root of a positive semi-definite matrix via ``eigh``."""
+    w, v = np.linalg.eigh(cov)
+    return (v * np.sqrt(np.clip(w, 0.0, None))) @ v.T
+
+
+def frechet_distance_from_statistics(
+    mu_a: np.ndarray, cov_a: np.ndarray, mu_b: np.ndarray, cov_b: np.ndarray
+) -> float:
+    """Fréchet (2-Wasserstein squared) distance between two Gaussians.
+
+    .. math::
+
+        d^2 = \\lVert \\mu_a - \\mu_b \\rVert^2
+              + \\operatorname{tr}\\big(\\Sigma_a + \\Sigma_b - 2 (\\Sigma_a \\Sigma_b)^{1/2}\\big)
+
+    The trace of :math:`(\\Sigma_a \\Sigma_b)^{1/2}` equals the sum of the square roots of the
+    eigenvalues of the symmetric PSD matrix :math:`\\Sigma_a^{1/2} \\Sigma_b \\Sigma_a^{1/2}`,
+    which ``eigh`` computes stably (no complex parts, unlike a general ``sqrtm``).
+    """
+    mu_a, mu_b = np.asarray(mu_a, np.float64), np.asarray(mu_b, np.float64)
+    cov_a, cov_b = np.atleast_2d(cov_a).astype(np.float64), np.atleast_2d(cov_b).astype(np.float64)
+    if mu_a.shape != mu_b.shape or cov_a.shape != cov_b.shape or cov_a.shape != mu_a.shape * 2:
+        raise ValueError(
+            f"shapes do not match: mu {mu_a.shape} vs {mu_b.shape}, cov {cov_a.shape} vs "
+            f"{cov_b.shape}; expected (D,) means and (D, D) covariances"
+        )
+    root_a = _psd_sqrt(cov_a)
+    middle = root_a @ cov_b @ root_a
+    trace_sqrt = np.sqrt(np.clip(np.linalg.eigvalsh((middle + middle.T) / 2), 0.0, None)).sum()
+    diff = mu_a - mu_b
+    return float(diff @ diff + np.trace(cov_a) + np.trace(cov_b) - 2.0 * trace_sqrt)
+
+
+def frechet_distance(
+    feats_a: np.ndarray | torch.Tensor, feats_b: np.ndarray | torch.Tensor
+) -> float:
+    """Fréchet distance between Gaussians fitted to two feature sets (N_a, D) and (N_b, D).
+
+    See :func:`frechet_distance_from_statistics`. It is 0 only when both sets have the same
+    mean and covariance; like the FID it is biased upwards for small N (two independent
+    samples of one distribution give a positive value, shrinking roughly like 1/N).
+    """
+    return frechet_distance_from_statistics(
+        *gaussian_statistics(feats_a), *gaussian_statistics(feats_b)
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Parzen-window log-likelihood
+
+
+@dataclass(frozen=True)
+class ParzenEstimate:
+    """Mean log-likelihood of test points under a Parzen window, with its standard error.
+
+    Attributes
+    ----------
+    mean, stderr : float
+        :math:`\\bar\\ell` and :math:`\\operatorname{std}(\\ell_i) / \\sqrt{n}` (nats per image).
+    sigma : float
+        Width of the Gaussian kernel (pixels in [0, 1]).
+    n_test, n_samples : int
+        Number of test points and of kernel centres.
+    """
+
+    mean: float
+    stderr: float
+    sigma: float
+    n_test: int
+    n_samples: int
+
+    def __str__(self) -> str:
+        return f"{self.mean:.1f} ± {self.stderr:.1f} nats (σ = {self.sigma:.3f})"
+
+
+def _unit_pixels(x: np.ndarray | torch.Tensor, name: str) -> torch.Tensor:
+    """(N, ...) pixels in [0, 1] -> float64 tensor (N, D); anything else is a scaling mistake."""
+    t = torch.as_tensor(x).detach().cpu().to(torch.float64)
+    t = t.reshape(len(t), -1) if t.dim() >= 2 else t.reshape(-1, 1)
+    if t.numel() and (t.min() < -1e-6 or t.max() > 1 + 1e-6):
+        raise ValueError(
+            f"{name} must hold pixels in [0, 1] (the protocol of the paper), found "
+            f"{float(t.min()):.3g}..{float(t.max()):.3g}; map [-1, 1] images with (x + 1) / 2"
+        )
+    return t
+
+
+def _squared_distances(
+    test: torch.Tensor, samples: torch.Tensor, batch_size: int
+) -> Iterator[torch.Tensor]:
+    """Yield :math:`\\lVert x_i - s_j \\rVert^2` for batches of test rows, each (B, M)."""
+    s_norm = (samples * samples).sum(1)
+    for batch in test.split(batch_size):
+        d2 = (batch * batch).sum(1)[:, None] + s_norm[None, :] - 2.0 * batch @ samples.T
+        yield d2.clamp_(min=0.0)
+
+
+def parzen_log_likelihoods(
+    test: np.ndarray | torch.Tensor,
+    samples: np.ndarray | torch.Tensor,
+    sigmas: float | tuple[float, ...] | np.ndarray,
+    batch_size: int = 250,
+) -> np.ndarray:
+    """Per-point Parzen log-densities for one or several σ, sharing the distance computation.
+
+    .. math::
+
+        \\ell_i(\\sigma) = \\log \\frac{1}{M} \\sum_{j=1}^{M}
+            \\mathcal{N}(x_i;\\, s_j,\\, \\sigma^2 I)
+        = \\operatorname{logsumexp}_j\\Big(-\\frac{\\lVert x_i - s_j\\rVert^2}{2\\sigma^2}\\Big)
+          - \\log M - \\frac{D}{2} \\log(2\\pi\\sigma^2)
+
+    Parameters
+    ----------
+    test : (N, ...) pixels in [0, 1]
+    samples : (M, ...) pixels in [0, 1], the kernel centres (generated images)
+    sigmas : float or sequence of float
+    batch_size : int
+        Test rows per distance block, a (batch_size, M) float64 matrix.
+
+    Returns
+    -------
+    np.ndarray
+        Shape (len(sigmas), N) (or (1, N) for a single σ), float64.
+    """
+    sig = np.atleast_1d(np.asarray(sigmas, dtype=np.float64))
+    if sig.ndim != 1 or np.any(sig <= 0) or batch_size < 1:
+        raise ValueError(f"sigmas must be positive and batch_size >= 1; got {sig}, {batch_size}")
+    x, s = _unit_pixels(test, "test"), _unit_pixels(samples, "samples")
+    if x.shape[1] != s.shape[1] or len(s) == 0:
+        raise ValueError(f"test {tuple(x.shape)} and samples {tuple(s.shape)} need the same D")
+    dim, m = x.shape[1], len(s)
+    out = []
+    for d2 in _squared_distances(x, s, batch_size):
+        lse = [torch.logsumexp(-d2 / (2.0 * sg**2), dim=1) for sg in sig]
+        out.append(torch.stack(lse).numpy())
+    norm = math.log(m) + 0.5 * dim * np.log(2.0 * math.pi * sig**2)
+    return np.concatenate(out, axis=1) - norm[:, None]
+
+
+def parzen_log_likelihood(
+    test: np.ndarray | torch.Tensor,
+    samples: np.ndarray | torch.Tensor,
+    sigma: float,
+    batch_size: int = 250,
+) -> ParzenEstimate:
+    """Mean ± standard error of the Parzen log-likelihood of ``test`` under ``samples``.
+
+    See :func:`parzen_log_likelihoods` for the formula; the standard error is the paper's
+    ``ll.std() / sqrt(n)`` (population standard deviation). Pixels must be in [0, 1].
+    """
+    ll = parzen_log_likelihoods(test, samples, float(sigma), batch_size)[0]
+    return ParzenEstimate(
+        mean=float(ll.mean()),
+        stderr=float(ll.std() / math.sqrt(len(ll))),
+        sigma=float(sigma),
+        n_test=len(ll),
+        n_samples=len(samples),
+    )
+
+
+def select_parzen_sigma(
+    validation: np.ndarray | torch.Tensor,
+    samples: np.ndarray | torch.Tensor,
+    sigmas: tuple[float, ...] | np.ndarray = PAPER_SIGMAS,
+    batch_size: int = 250,
+) -> tuple[float, np.ndarray]:
+    """Grid search for σ: the one maximising the mean validation log-likelihood.
+
+    Returns
+    -------
+    (float, np.ndarray)
+        The chosen σ and the mean validation log-likelihood for every σ of the grid, shape (S,).
+        The default grid is the paper's ``logspace(-1, 0, 10)``.
+    """
+    sig = np.asarray(sigmas, dtype=np.float64)
+    scores = parzen_log_likelihoods(validation, samples, sig, batch_size).mean(axis=1)
+    return float(sig[int(np.argmax(scores))]), scores
+
+
+# ---------------------------------------------------------------------------------------------
+# Evaluating a generator
+
+
+def _as_images(x: torch.Tensor | np.ndarray, name: str) -> torch.Tensor:
+    """uint8 (N, 28, 28) or float (N, 1, 28, 28) in [-1, 1] -> float32 CPU tensor in [-1, 1]."""
+    t = torch.as_tensor(x).detach()
+    if t.dim() == 3:
+        t = t[:, None]
+    if t.dim() != 4 or tuple(t.shape[1:]) != (1, 28, 28):
+        raise ValueError(f"{name} must have shape (N, 1, 28, 28) in [-1, 1], got {tuple(t.shape)}")
+    if isinstance(x, np.ndarray) and x.dtype == np.uint8:
+        return to_signed_unit(x)
+    t = t.to("cpu", torch.float32)
+    if t.numel() and (t.min() < -1.0 - 1e-4 or t.max() > 1.0 + 1e-4):
+        raise ValueError(
+            f"{name} must be scaled to [-1, 1] like the generator's tanh output "
+            f"(ganlib.mnist.data.to_signed_unit); found {float(t.min()):.3g}..{float(t.max()):.3g}"
+        )
+    return t
+
+
+@torch.no_grad()
+def generate_samples(
+    generator: nn.Module,
+    n: int = 10_000,
+    seed: int = 0,
+    batch_size: int = 1000,
+    device: torch.device | str | None = None,
+) -> torch.Tensor:
+    """Draw ``n`` images :math:`G(z)`, :math:`z \\sim \\mathcal{N}(0, I)`, in eval mode.
+
+    Returns a float32 CPU tensor (n, 1, 28, 28) clamped to [-1, 1]. The noise comes from
+    ``make_generator(seed, device)``, so the samples are the same on every call; the module's
+    train/eval mode is restored afterwards.
+    """
+    if n < 2:
+        raise ValueError(f"n={n} is too small; draw at least 2 samples (the protocol uses 10,000)")
+    if device is None:
+        device = next(generator.parameters()).device
+    rng = make_generator(seed, device)
+    was_training = generator.training
+    generator.eval()
+    try:
+        chunks = [
+            generator(torch.randn(len(b), generator.latent_dim, generator=rng, device=device))
+            for b in torch.arange(n).split(batch_size)
+        ]
+    finally:
+        generator.train(was_training)
+    return torch.cat(chunks).float().clamp(-1.0, 1.0).cpu().reshape(n, 1, 28, 28)
+
+
+@torch.no_grad()
+def classify(
+    classifier: nn.Module, images: torch.Tensor, batch_size: int = 1000
+) -> tuple[np.ndarray, np.ndarray]:
+    """Predicted digits (N,) and features (N, F) of images (N, 1, 28, 28) in [-1, 1]."""
+    device = next(classifier.parameters()).device
+    labels, feats = [], []
+    for batch in images.split(batch_size):
+        f = classifier.features(batch.to(device))
+        logits = classifier.head(f) if hasattr(classifier, "head") else classifier(batch.to(device))
+        labels.append(logits.argmax(1).cpu())
+        feats.append(f.double().cpu())
+    return torch.cat(labels).numpy(), torch.cat(feats).numpy()
+
+
+def _halves(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A seeded random split of ``range(n)`` into two disjoint halves."""
+    perm = np.random.default_rng(seed).permutation(n)
+    return perm[: n // 2], perm[n // 2 :]
+
+
+def evaluate_samples(
+    samples: torch.Tensor | np.ndarray,
+    classifier: nn.Module,
+    real: torch.Tensor | np.ndarray,
+    *,
+    validation: torch.Tensor | np.ndarray | None = None,
+    baseline: torch.Tensor | np.ndarray | None = None,
+    sigmas: tuple[float, ...] | np.ndarray = PAPER_SIGMAS,
+    seed: int = 0,
+) -> dict:
+    """All quality numbers of a set of images (N, 1, 28, 28) in [-1, 1] against real digits.
+
+    Parameters
+    ----------
+    samples : the images to judge (generated, or real ones as a reference)
+    classifier : an :class:`~ganlib.mnist.classifier.MNISTClassifier` (or any module with
+        ``.features`` and logits from ``forward``)
+    real : held-out real digits (N_r, 1, 28, 28) in [-1, 1] (or uint8 (N_r, 28, 28)): the
+        Fréchet reference and the Parzen test points
+    validation : real digits on which σ is chosen; ``None`` splits ``real`` into two seeded
+        halves, the first choosing σ and the second scored (fewer test points)
+    baseline : real digits disjoint from ``real`` (e.g. the training digits): the real-vs-real
+        Fréchet baseline is the distance from them to ``real``. ``None`` uses two disjoint
+        seeded halves of ``real``, a larger number because each half is small (the Fréchet
+        distance of finite samples is biased upwards, roughly like 1/N).
+    sigmas : the σ grid (default the paper's ``logspace(-1, 0, 10)``)
+    seed : seeds the random halves of ``real``
+
+    Returns
+    -------
+    dict
+        See :func:`evaluate_generator`.
+    """
+    samples, real = _as_images(samples, "samples"), _as_images(real, "real")
+    timings, start = {}, time.perf_counter()
+    labels, feats = classify(classifier, samples)
+    _, real_feats = classify(classifier, real)
+    fractions = label_histogram(labels)
+    half_a, half_b = _halves(len(real), seed)
+    if baseline is None:
+        base_a, base_b = real_feats[half_a], real_feats[half_b]
+    else:
+        base_a, base_b = classify(classifier, _as_images(baseline, "baseline"))[1], real_feats
+    timings["classify_and_frechet"] = time.perf_counter() - start
+    start = time.perf_counter()
+    if validation is None:
+        validation, test = real[half_a], real[half_b]
+    else:
+        validation, test = _as_images(validation, "validation"), real
+    pixels = (samples.double() + 1.0) / 2.0  # the protocol's [0, 1] pixels
+    sigma, scores = select_parzen_sigma((validation.double() + 1.0) / 2.0, pixels, sigmas)
+    parzen = parzen_log_likelihood((test.double() + 1.0) / 2.0, pixels, sigma)
+    timings["parzen"] = time.perf_counter() - start
+    return {
+        "n_samples": len(samples),
+        "label_fractions": fractions.tolist(),
+        "entropy": histogram_entropy(fractions),
+        "max_entropy": math.log(NUM_CLASSES),
+        "min_fraction": float(fractions.min()),
+        "max_fraction": float(fractions.max()),
+        "coverage_ok": bool(np.all((fractions >= 0.05) & (fractions <= 0.15))),
+        "frechet_distance": frechet_distance(feats, real_feats),
+        "frechet_real_baseline": frechet_distance(base_a, base_b),
+        "frechet_sizes": {"samples": len(samples), "real": len(real), "baseline": len(base_a)},
+        "frechet_baseline_kind": "halves of real" if baseline is None else "baseline vs real",
+        "parzen_mean": parzen.mean,
+        "parzen_stderr": parzen.stderr,
+        "parzen_sigma": parzen.sigma,
+        "parzen_sigma_grid": [float(s) for s in np.asarray(sigmas)],
+        "parzen_validation_scores": scores.tolist(),
+        "parzen_n_test": parzen.n_test,
+        "parzen_n_validation": len(validation),
+        "seconds": timings,
+    }
+
+
+def evaluate_generator(
+    generator: nn.Module,
+    classifier: nn.Module,
+    real: torch.Tensor | np.ndarray,
+    n: int = 10_000,
+    seed: int = 0,
+    *,
+    train: torch.Tensor | np.ndarray | None = None,
+    n_validation: int = 1000,
+    sigmas: tuple[float, ...] | np.ndarray = PAPER_SIGMAS,
+    device: torch.device | str | None = None,
+) -> dict:
+    """Draw ``n`` samples of ``generator`` and measure them (notebook 04).
+
+    Parameters
+    ----------
+    generator : module mapping z (N, latent_dim) to images (N, 1, 28, 28) in [-1, 1], with a
+        ``latent_dim`` attribute
+    classifier : the judge, e.g. :func:`ganlib.mnist.pretrained.load_pretrained_classifier`
+    real : held-out real digits (the test split), (N_r, 1, 28, 28) in [-1, 1]
+    n, seed : number of samples (the protocol's 10,000) and the seed of their noise
+    train : the real training digits, disjoint from ``real``. The first ``n_validation`` of
+        them choose σ, and all of them give the real-vs-real Fréchet baseline (their distance
+        to ``real``). ``None``: both come from two halves of ``real`` (see
+        :func:`evaluate_samples`), which halves the Parzen test set.
+    n_validation : how many training digits choose σ (the paper's script uses 1,000)
+    sigmas, device : the σ grid; where the generator runs (default: where its weights are)
+
+    Returns
+    -------
+    dict
+        ``label_fractions`` (10 floats), ``entropy`` and ``max_entropy`` (nats), ``min_fraction``,
+        ``max_fraction``, ``coverage_ok`` (every class within 5-15 %), ``frechet_distance`` (to
+        ``real``), ``frechet_real_baseline`` (``train`` to ``real``), ``frechet_sizes``,
+        ``frechet_baseline_kind``, ``parzen_mean`` ± ``parzen_stderr`` (nats) at
+        ``parzen_sigma``, ``parzen_sigma_grid`` with ``parzen_validation_scores``,
+        ``parzen_n_test``, ``parzen_n_validation``, ``n_samples``, ``seed``, ``seconds`` per step.
+    """
+    start = time.perf_counter()
+    samples = generate_samples(generator, n, seed, device=device)
+    sampling = time.perf_counter() - start
+    validation = None
+    if train is not None:
+        train = _as_images(train, "train")
+        if not 0 < n_validation <= len(train):
+            raise ValueError(f"n_validation={n_validation} must be in 1..{len(train)}")
+        validation = train[:n_validation]
+    result = evaluate_samples(
+        samples, classifier, real, validation=validation, baseline=train, sigmas=sigmas, seed=seed
+    )
+    result["seed"] = seed
+    result["seconds"] = {"sampling": sampling, **result["seconds"]}
+    return result
+
+
+def real_data_reference(
+    classifier: nn.Module,
+    train: torch.Tensor | np.ndarray,
+    test: torch.Tensor | np.ndarray,
+    n_validation: int = 1000,
+    sigmas: tuple[float, ...] | np.ndarray = PAPER_SIGMAS,
+) -> dict:
+    """The same numbers with real training digits standing in for the generator's samples.
+
+    The first ``n_validation`` training digits choose σ and the others are the Parzen kernel
+    centres (a digit must not be its own centre). A generator that reproduced its training
+    digits exactly would score about this; it is the sanity reference printed beside a
+    generator's numbers.
+    """
+    train = _as_images(train, "train")
+    if not 0 < n_validation < len(train) - 1:
+        raise ValueError(f"n_validation={n_validation} must be in 1..{len(train) - 2}")
+    return evaluate_samples(
+        train[n_validation:], classifier, test, validation=train[:n_validation], sigmas=sigmas
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Reporting
+
+
+def format_parzen_table(result: dict, data_note: str | None = None) -> str:
+    """Table 1 of Goodfellow et al. (2014) with this project's Parzen number appended.
+
+    Parameters
+    ----------
+    result : dict from :func:`evaluate_generator`
+    data_note : what the real digits were (e.g. ``"the 1,000 held-out digits of the offline
+        5k MNIST subset"``); printed under the table.
+    """
+    rows = [f"{'model':<24} Parzen log-likelihood (nats)"]
+    rows += [f"{name:<24} {mean:>6.0f} ± {se:g}" for name, mean, se in PAPER_TABLE_1]
+    ours = f"{result['parzen_mean']:>6.0f} ± {result['parzen_stderr']:.1f}"
+    rows.append(f"{'this project (ganlib)':<24} {ours}")
+    what = data_note or f"{result['parzen_n_test']:,} held-out real digits"
+    rows += [
+        "",
+        "Paper: the 10,000-digit MNIST test set, σ chosen on a validation set, 10,000 samples.",
+        f"Here: {what}; σ = {result['parzen_sigma']:.3f} chosen from "
+        f"{len(result['parzen_sigma_grid'])} values in "
+        f"[{min(result['parzen_sigma_grid']):.2g}, {max(result['parzen_sigma_grid']):.2g}] on "
+        f"{result['parzen_n_validation']:,} validation digits; {result['n_samples']:,} samples.",
+    ]
+    if result["parzen_n_test"] < 10_000 or result["n_samples"] < 10_000:
+        rows.append(
+            "With fewer test digits or samples than the paper the number is not directly "
+            "comparable (the estimate grows with the number of samples; the ± shrinks with "
+            "more test digits)."
+        )
+    return "\n".join(textwrap.fill(row, 92, subsequent_indent="  ") for row in rows)
+
+
+def format_report(result: dict, reference: dict | None = None) -> str:
+    """A few lines: digit histogram, entropy, Fréchet distance beside its real-vs-real baseline."""
+    pct = " ".join(f"{d}:{100 * f:4.1f}%" for d, f in enumerate(result["label_fractions"]))
+    sizes = result["frechet_sizes"]
+    baseline = (
+        f"two disjoint halves of {sizes['baseline']:,} digits"
+        if result["frechet_baseline_kind"] == "halves of real"
+        else f"{sizes['baseline']:,} training digits"
+    )
+    lines = [
+        f"predicted digits of {result['n_samples']:,} samples: {pct}",
+        f"entropy {result['entropy']:.3f} nats (uniform: {result['max_entropy']:.3f}); every "
+        f"class within 5-15 %: {'yes' if result['coverage_ok'] else 'no'}",
+        f"Fréchet distance to {sizes['real']:,} held-out real digits "
+        f"{result['frechet_distance']:.2f} (real vs real: {result['frechet_real_baseline']:.2f}, "
+        f"{baseline})",
+        f"Parzen log-likelihood {result['parzen_mean']:.1f} ± {result['parzen_stderr']:.1f} "
+        f"nats (σ = {result['parzen_sigma']:.3f})",
+    ]
+    if reference is not None:
+        lines.append(
+            f"real training digits as samples: Fréchet {reference['frechet_distance']:.2f}, "
+            f"Parzen {reference['parzen_mean']:.1f} ± {reference['parzen_stderr']:.1f} nats"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,245 @@
+r"""Notebook 02's live dashboard: train the toy GAN, watch :math:`p_g` chase :math:`p_\text{data}`.
+
+One persistent ipympl figure (Figure-1 panel, generated mean/std, JS on a log scale) is updated
+in place while :class:`ganlib.toy.training.ToyGAN` trains; ipywidgets set the learning rates,
+k, the batch size, the generator loss, the noise and the target, and Play/Pause, Step D, Step G
+and Reset drive the game. The playing, the settings and the status line are the series'
+dashboard framework, :mod:`ganlib.live.dashboard` (how it trains without freezing the page is
+explained there); this module adds the toy's controls and figure.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from ganlib.live.dashboard import Dashboard, DashboardSettings
+from ganlib.live.figure import BlitFigure
+from ganlib.toy.distributions import NOISE_KINDS, TARGETS, Density
+from ganlib.toy.plots import StageArtists, draw_stage, reference_style, support_limits
+from ganlib.toy.training import LOSSES, ToyGAN, ToyGANConfig
+
+BATCH_SIZES: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
+RESET_SETTINGS = ("target", "noise")  # these need new networks: ToyGAN.reset
+MID_RUN_SETTINGS = ("lr_d", "lr_g", "k", "batch_size", "loss")  # ToyGAN.update
+STAGE_TITLE = "densities and D(x)"
+LIVE_DENSITY_TOP = 2.2  # the live density axis shows up to this multiple of p_data's peak
+TRACE_STEPS = 500  # initial width of the trace panels, in generator steps (doubles as needed)
+JS_LIMITS = (1e-4, 1.0)  # y-range of the live JS panel (the estimator's floor is about 3e-4)
+
+
+class LiveFigure(BlitFigure):
+    """The toy dashboard's one figure: the Figure-1 panel, the mean/std traces and JS.
+
+    The moving artists (:math:`p_g`, D, D* and the three traces) are blitted
+    (:class:`ganlib.live.figure.BlitFigure`); a full draw happens only when the static part
+    changes: a new target, a trace outgrowing its axes (the step axis doubles), or a divergence.
+
+    Parameters
+    ----------
+    snap : dict
+        A :meth:`ToyGAN.snapshot` to start from.
+    target : Density
+        The data distribution (its mean and std give the reference lines).
+    figsize : (float, float)
+    """
+
+    def __init__(self, snap: dict[str, np.ndarray], target: Density, figsize: tuple[float, float]):
+        with plt.ioff():  # ipympl would otherwise display the figure a second time
+            fig = plt.figure(figsize=figsize)
+        grid = fig.add_gridspec(1, 3, width_ratios=(1.5, 1.0, 1.0))
+        ax_stage, self.ax_ms, self.ax_js = (fig.add_subplot(grid[0, i]) for i in range(3))
+        self.stage: StageArtists = draw_stage(ax_stage, snap, title=STAGE_TITLE)
+        (self.mean_line,) = self.ax_ms.plot([], [], color="C0", label="mean")
+        (self.std_line,) = self.ax_ms.plot([], [], color="C1", label="std")
+        ref = reference_style()
+        self.mean_ref = self.ax_ms.axhline(0.0, color="C0", **ref)
+        self.std_ref = self.ax_ms.axhline(0.0, color="C1", **ref)
+        self.ax_ms.set_title("generated mean and std")
+        self.ax_ms.legend(loc="lower right", fontsize="small")
+        (self.js_line,) = self.ax_js.plot([], [], color="purple")
+        self.ax_js.set_yscale("log")
+        self.ax_js.set_ylim(*JS_LIMITS)  # fixed, so the fall towards 0 is visible at a glance
+        self.ax_js.axhline(math.log(2.0), color="purple", **ref)  # JS <= ln 2
+        self.ax_js.set_title("JS (nats; dashed: ln 2)")
+        for ax in (self.ax_ms, self.ax_js):
+            ax.set_xlabel("generator step")
+        fig.tight_layout()
+        s = self.stage
+        super().__init__(fig, [s.p_g, s.d, s.d_star, self.mean_line, self.std_line, self.js_line])
+        self.set_target(snap, target)
+
+    def set_target(self, snap: dict[str, np.ndarray], target: Density) -> None:
+        """Fixed axes for a (new) target: x-range, density height, reference lines, traces."""
+        self.stage.update(snap)
+        self.stage.ax.set_xlim(*support_limits(snap["x"], snap["p_data"]))
+        self.stage.ax.set_ylim(0.0, LIVE_DENSITY_TOP * float(np.max(snap["p_data"])))
+        self.mean_ref.set_ydata([target.mean, target.mean])
+        self.std_ref.set_ydata([target.std, target.std])
+        self.ax_ms.set_ylim(min(0.0, target.mean - 3 * target.std), target.mean + 3 * target.std)
+        for ax in (self.ax_ms, self.ax_js):
+            ax.set_xlim(0, TRACE_STEPS)
+        self.stage.ax.set_title(STAGE_TITLE, color="black")
+        self.invalidate()
+
+    def put(
+        self, snap: dict[str, np.ndarray] | None, history: Any, diverged_at: int | None
+    ) -> None:
+        """Move the artists to ``snap`` and the history's curves (``snap=None`` keeps the panel)."""
+        if snap is not None:
+            self.stage.update(snap, rescale=False)
+        self.mean_line.set_data(history.step, history.mean)
+        self.std_line.set_data(history.step, history.std)
+        js = np.asarray(history.js, dtype=np.float64)
+        self.js_line.set_data(history.step, np.where(js > 0, js, np.nan))
+        if diverged_at is not None:
+            title = f"diverged at step {diverged_at}"
+            if self.stage.ax.get_title() != title:
+                self.stage.ax.set_title(title, color="red")
+                self.invalidate()
+        if self._grow_limits(history):
+            self.invalidate()
+
+    def show(
+        self, snap: dict[str, np.ndarray] | None, history: Any, diverged_at: int | None
+    ) -> None:
+        """:meth:`put`, then render the frame."""
+        self.put(snap, history, diverged_at)
+        self.render()
+
+    def _grow_limits(self, history: Any) -> bool:
+        """Widen the trace axes when the curves leave them; True if anything changed."""
+        if len(history.step) == 0:
+            return False
+        changed = False
+        last, (_, right) = history.step[-1], self.ax_ms.get_xlim()
+        if last > right:
+            for ax in (self.ax_ms, self.ax_js):
+                ax.set_xlim(0, max(2 * right, 1.25 * last))
+            changed = True
+        ys = np.asarray([*history.mean, *history.std], dtype=np.float64)
+        ys = ys[np.isfinite(ys)]
+        lo, hi = self.ax_ms.get_ylim()
+        if ys.size and (ys.min() < lo or ys.max() > hi):
+            pad = 0.1 * (max(hi, ys.max()) - min(lo, ys.min()))
+            self.ax_ms.set_ylim(min(lo, ys.min() - pad), max(hi, ys.max() + pad))
+            changed = True
+        return changed
+
+
+class ToyDashboard(Dashboard):
+    """Sliders, buttons, a status line and one live figure over a :class:`ToyGAN`.
+
+    Parameters
+    ----------
+    config : ToyGANConfig, optional
+        The GAN's starting settings (default: ``ToyGANConfig()``).
+    settings : DashboardSettings, optional
+    device : str or torch.device
+        Where the toy nets live (the CPU is fastest for them).
+
+    Attributes
+    ----------
+    gan : ToyGAN
+    lr_d, lr_g, k, batch_size, loss, noise, target : ipywidgets
+        The controls; setting ``.value`` from code has the same effect as moving them.
+    play_button, step_d_button, step_g_button, reset_button : ipywidgets.Button
+    status : ipywidgets.HTML
+        The status line; :attr:`status_text` is its plain text.
+    figure : matplotlib.figure.Figure
+    widget : ipywidgets.VBox
+        The whole dashboard; a notebook cell ending in the dashboard displays it.
+    last_error : Exception or None
+        An unexpected error that stopped :meth:`run` (shown in the status line).
+
+    Notes
+    -----
+    Introduced in notebook 02. Use it inside ``%matplotlib widget`` for a live figure; under a
+    non-interactive backend (Agg, in tests) the figure is drawn off-screen.
+    """
+
+    MID_RUN_SETTINGS = MID_RUN_SETTINGS
+    RESET_SETTINGS = RESET_SETTINGS
+
+    def __init__(
+        self,
+        config: ToyGANConfig | None = None,
+        settings: DashboardSettings | None = None,
+        device: str | torch.device = "cpu",
+    ) -> None:
+        game = ToyGAN(config if config is not None else ToyGANConfig(), device=device)
+        super().__init__(game, settings)
+
+    # ---- widgets --------------------------------------------------------------------------
+    def _build_setting_controls(self) -> None:
+        c, s = self.gan.config, self.settings
+        lo, hi = s.lr_exponents
+        log = {"base": 10, "min": lo, "max": hi, "step": 0.1, "readout_format": ".1e"}
+        common: dict[str, Any] = {
+            "continuous_update": False,
+            "style": {"description_width": "70px"},
+        }
+        self.lr_d = widgets.FloatLogSlider(value=c.lr_d, description="lr_D", **log, **common)
+        self.lr_g = widgets.FloatLogSlider(value=c.lr_g, description="lr_G", **log, **common)
+        self.k = widgets.IntSlider(
+            value=min(c.k, s.max_k), min=1, max=s.max_k, description="k", **common
+        )
+        self.batch_size = widgets.SelectionSlider(
+            options=BATCH_SIZES, value=BATCH_SIZES[0], description="batch", **common
+        )
+        self.loss = widgets.Dropdown(options=LOSSES, value=c.loss, description="G loss")
+        self.noise = widgets.Dropdown(options=NOISE_KINDS, value=c.noise, description="noise z")
+        self.target = widgets.Dropdown(options=tuple(TARGETS), value=c.target, description="target")
+
+    def _control_rows(self) -> list[widgets.Widget]:
+        return [
+            widgets.HBox([self.lr_d, self.lr_g, self.k]),
+            widgets.HBox([self.batch_size, self.loss, self.noise, self.target]),
+        ]
+
+    def _set_widget(self, name: str, value: Any) -> None:
+        if name == "batch_size" and value not in self.batch_size.options:
+            self.batch_size.options = sorted({*self.batch_size.options, value})
+        super()._set_widget(name, value)
+
+    # ---- the figure -----------------------------------------------------------------------
+    def _build_figure(self) -> LiveFigure:
+        snap = self.gan.snapshot(n=self.settings.snapshot_samples)
+        return LiveFigure(snap, self.gan.target, self.settings.figsize)
+
+    @property
+    def stage(self) -> StageArtists:
+        """The lines of the Figure-1 panel."""
+        return self.live.stage
+
+    def _show(self) -> None:
+        snap = None
+        if self.gan.diverged is None:
+            snap = self.gan.snapshot(n=self.settings.snapshot_samples)
+        diverged_at = None if self.gan.diverged is None else self.gan.diverged.step
+        self.live.put(snap, self.gan.history, diverged_at)
+
+    def _after_reset(self) -> None:
+        self.live.set_target(self.gan.snapshot(n=self.settings.snapshot_samples), self.gan.target)
+
+    def describe(self) -> str:
+        """The GAN's current settings on one line (for notebooks and logs)."""
+        c = self.gan.config
+        return (
+            f"lr_D {c.lr_d:.1e} · lr_G {c.lr_g:.1e} · k {c.k} · batch {c.batch_size} · "
+            f"loss {c.loss} · noise {c.noise} · target {c.target} · seed {c.seed}"
+        )
+
+    def _status_body(self) -> str:
+        gan, h = self.gan, self.gan.history
+        if len(h) == 0:
+            return f"step {gan.step}"
+        return (
+            f"step {gan.step} · JS {h.js[-1]:.4f} nats · mean {h.mean[-1]:.3f}"
+            f" · std {h.std[-1]:.3f}"
+        )

@@ -1,0 +1,234 @@
+"""Tests for ganlib.mnist.metrics against independent answers (scipy, closed forms)."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+import numpy as np
+import pytest
+import scipy.linalg
+import torch
+from scipy.special import logsumexp
+from scipy.stats import entropy, multivariate_normal
+from torch import nn
+
+from ganlib.mnist import metrics
+from ganlib.mnist.data import load_offline_mnist, to_signed_unit
+from ganlib.mnist.pretrained import load_pretrained_classifier
+
+# --------------------------------------------------------------------------------------------
+# Mode coverage
+
+
+def test_label_histogram_and_entropy_match_counter_and_scipy() -> None:
+    labels = np.random.default_rng(0).integers(0, 7, size=500)  # classes 7, 8, 9 never drawn
+    h = metrics.label_histogram(labels)
+    counts = Counter(labels.tolist())
+    np.testing.assert_allclose(h, [counts.get(c, 0) / 500 for c in range(10)])
+    assert metrics.histogram_entropy(h) == pytest.approx(entropy(h), rel=1e-12)
+    assert metrics.histogram_entropy(np.full(10, 0.1)) == pytest.approx(math.log(10))
+    one_class = metrics.histogram_entropy(np.eye(10)[3])
+    assert one_class == 0.0
+    assert math.copysign(1.0, one_class) == 1.0  # prints as 0.000, not -0.000
+    np.testing.assert_allclose(metrics.label_histogram(torch.tensor([2, 2])), np.eye(10)[2])
+
+
+def test_histogram_input_validation() -> None:
+    with pytest.raises(ValueError, match=r"0\.\.9"):
+        metrics.label_histogram(np.array([0, 10]))
+    with pytest.raises(ValueError, match="empty"):
+        metrics.label_histogram(np.array([], dtype=int))
+    with pytest.raises(ValueError, match="summing to 1"):
+        metrics.histogram_entropy(np.array([0.5, 0.2]))
+
+
+# --------------------------------------------------------------------------------------------
+# Fréchet distance
+
+
+def _scipy_frechet(a: np.ndarray, b: np.ndarray) -> float:
+    """The textbook formula with scipy's general matrix square root."""
+    mu_a, mu_b = a.mean(0), b.mean(0)
+    cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    covmean = scipy.linalg.sqrtm(cov_a @ cov_b).real
+    return float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a + cov_b - 2 * covmean))
+
+
+def test_frechet_matches_scipy_sqrtm() -> None:
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(400, 6)) @ rng.normal(size=(6, 6))
+    b = rng.normal(size=(300, 6)) * 2.0 + 0.5
+    assert metrics.frechet_distance(a, b) == pytest.approx(_scipy_frechet(a, b), rel=1e-8)
+    assert metrics.frechet_distance(a, b) == pytest.approx(metrics.frechet_distance(b, a))
+    assert metrics.frechet_distance(torch.tensor(a), b) == pytest.approx(_scipy_frechet(a, b))
+
+
+def test_frechet_closed_forms() -> None:
+    rng = np.random.default_rng(1)
+    feats = rng.normal(size=(500, 8)) @ rng.normal(size=(8, 8))
+    assert abs(metrics.frechet_distance(feats, feats)) < 1e-8
+    shift = rng.normal(size=8)  # same covariance, shifted mean: exactly |Δμ|²
+    assert metrics.frechet_distance(feats, feats + shift) == pytest.approx(shift @ shift, rel=1e-8)
+    # diagonal Gaussians: |Δμ|² + Σ (√a_i − √b_i)²
+    var_a, var_b = np.array([1.0, 4.0, 0.25]), np.array([9.0, 1.0, 0.25])
+    mu_a, mu_b = np.zeros(3), np.array([1.0, -2.0, 0.0])
+    expected = 5.0 + ((np.sqrt(var_a) - np.sqrt(var_b)) ** 2).sum()
+    got = metrics.frechet_distance_from_statistics(mu_a, np.diag(var_a), mu_b, np.diag(var_b))
+    assert got == pytest.approx(expected, rel=1e-12)
+
+
+def test_frechet_of_samples_approaches_the_gaussian_value() -> None:
+    rng = np.random.default_rng(2)
+    cov = np.array([[2.0, 0.5], [0.5, 1.0]])
+    a = rng.multivariate_normal([0.0, 0.0], cov, size=20_000)
+    b = rng.multivariate_normal([3.0, 4.0], cov, size=20_000)
+    assert metrics.frechet_distance(a, b) == pytest.approx(25.0, abs=0.2)
+
+
+def test_frechet_rejects_mismatched_shapes() -> None:
+    with pytest.raises(ValueError, match="shapes do not match"):
+        metrics.frechet_distance(np.zeros((5, 3)), np.ones((5, 4)))
+    with pytest.raises(ValueError, match="at least 2"):
+        metrics.frechet_distance(np.zeros((1, 3)), np.ones((5, 3)))
+
+
+# --------------------------------------------------------------------------------------------
+# Parzen window
+
+
+def _scipy_parzen(test: np.ndarray, samples: np.ndarray, sigma: float) -> np.ndarray:
+    cov = sigma**2 * np.eye(test.shape[1])
+    logpdf = np.array([[multivariate_normal(s, cov).logpdf(x) for s in samples] for x in test])
+    return logsumexp(logpdf, axis=1) - np.log(len(samples))
+
+
+def test_parzen_matches_scipy_multivariate_normal() -> None:
+    rng = np.random.default_rng(0)
+    test, samples = rng.uniform(size=(7, 5)), rng.uniform(size=(11, 5))
+    sigmas = (0.05, 0.3, 1.0)
+    got = metrics.parzen_log_likelihoods(test, samples, sigmas, batch_size=3)
+    for row, sigma in zip(got, sigmas, strict=True):
+        np.testing.assert_allclose(row, _scipy_parzen(test, samples, sigma), rtol=1e-10)
+    est = metrics.parzen_log_likelihood(torch.tensor(test), torch.tensor(samples), 0.3)
+    expected = _scipy_parzen(test, samples, 0.3)
+    assert est.mean == pytest.approx(expected.mean(), rel=1e-10)
+    assert est.stderr == pytest.approx(expected.std() / math.sqrt(7), rel=1e-10)
+    assert (est.n_test, est.n_samples, est.sigma) == (7, 11, 0.3)
+
+
+def test_parzen_accepts_images_and_checks_pixel_range() -> None:
+    rng = np.random.default_rng(1)
+    images = rng.uniform(size=(4, 1, 28, 28))
+    flat = metrics.parzen_log_likelihoods(images.reshape(4, -1), images.reshape(4, -1), 0.2)
+    np.testing.assert_allclose(metrics.parzen_log_likelihoods(images, images, 0.2), flat)
+    with pytest.raises(ValueError, match=r"\(x \+ 1\) / 2"):
+        metrics.parzen_log_likelihood(images * 2 - 1, images, 0.2)
+    with pytest.raises(ValueError, match="positive"):
+        metrics.parzen_log_likelihoods(images, images, 0.0)
+
+
+def test_sigma_selection_picks_the_analytic_maximiser() -> None:
+    # One validation point at distance d from every centre in D dimensions:
+    # ℓ(σ) = −d²/(2σ²) − D log σ + const, maximised at σ* = d / √D.
+    dim = 4
+    centre = np.full(dim, 0.5)
+    samples = np.stack([centre + 0.2, centre - 0.2])  # both at distance d = 0.4
+    grid = (0.05, 0.1, 0.2, 0.3, 0.4)
+    sigma, scores = metrics.select_parzen_sigma(centre[None], samples, grid)
+    assert sigma == pytest.approx(0.4 / math.sqrt(dim))
+    expected = [_scipy_parzen(centre[None], samples, s).mean() for s in grid]
+    np.testing.assert_allclose(scores, expected, rtol=1e-10)
+    assert np.argmax(expected) == grid.index(sigma)
+
+
+def test_paper_sigma_grid() -> None:
+    np.testing.assert_allclose(metrics.PAPER_SIGMAS, np.logspace(-1, 0, 10))
+
+
+# --------------------------------------------------------------------------------------------
+# Whole evaluation on real digits and deliberately broken "generators"
+
+
+class ReplayGenerator(nn.Module):
+    """A fake generator returning stored real digits, picked by the noise (or always one)."""
+
+    def __init__(self, images: torch.Tensor, collapse: bool = False) -> None:
+        super().__init__()
+        self.register_buffer("images", images)
+        self.scale = nn.Parameter(torch.ones(()))  # gives the module a device
+        self.latent_dim, self.collapse = 4, collapse
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        if self.collapse:
+            return self.images[:1].expand(len(z), -1, -1, -1) * self.scale
+        idx = (z[:, 0].abs() * 1e4).long() % len(self.images)
+        return self.images[idx] * self.scale
+
+
+@pytest.fixture(scope="module")
+def digits() -> dict[str, torch.Tensor]:
+    train, test = load_offline_mnist("train"), load_offline_mnist("test")
+    return {"train": to_signed_unit(train.images), "test": to_signed_unit(test.images)}
+
+
+@pytest.fixture(scope="module")
+def classifier() -> nn.Module:
+    return load_pretrained_classifier()
+
+
+def test_generate_samples_is_seeded_and_restores_mode(digits) -> None:
+    gen = ReplayGenerator(digits["train"]).train()
+    a = metrics.generate_samples(gen, 50, seed=3, batch_size=20)
+    b = metrics.generate_samples(gen, 50, seed=3)
+    assert a.shape == (50, 1, 28, 28)
+    assert torch.equal(a, b)
+    assert gen.training
+    assert not torch.equal(a, metrics.generate_samples(gen, 50, seed=4))
+
+
+def test_evaluation_detects_mode_collapse(digits, classifier) -> None:
+    train, test = digits["train"], digits["test"]
+    collapsed = ReplayGenerator(train[:1], collapse=True)  # always the first training digit
+    healthy = ReplayGenerator(train[1000:])  # replays real digits not used for validation
+    kw = {"train": train[:2500], "n_validation": 500}
+    bad = metrics.evaluate_generator(collapsed, classifier, test, n=500, **kw)
+    good = metrics.evaluate_generator(healthy, classifier, test, n=1000, **kw)
+
+    only = int(classifier.predict(train[:1])[0])
+    np.testing.assert_allclose(bad["label_fractions"], np.eye(10)[only])
+    assert bad["entropy"] == 0.0
+    assert not bad["coverage_ok"]
+    assert good["coverage_ok"]
+    assert good["entropy"] > 0.99 * math.log(10)
+    assert bad["frechet_distance"] > 10 * good["frechet_distance"]
+    assert good["frechet_distance"] < 3 * good["frechet_real_baseline"]
+    assert good["parzen_mean"] > bad["parzen_mean"] + 100
+    assert good["parzen_n_test"] == 1000
+    assert good["parzen_n_validation"] == 500
+    i = int(np.argmax(good["parzen_validation_scores"]))
+    assert good["parzen_sigma"] == pytest.approx(good["parzen_sigma_grid"][i])
+
+
+def test_real_reference_and_table(digits, classifier) -> None:
+    ref = metrics.real_data_reference(classifier, digits["train"][:1500], digits["test"], 500)
+    assert ref["coverage_ok"]
+    assert ref["parzen_n_validation"] == 500
+    assert ref["n_samples"] == 1000
+    assert ref["frechet_baseline_kind"] == "halves of real"
+    table = metrics.format_parzen_table(ref, data_note="the 1,000 offline test digits")
+    for name, mean, _ in metrics.PAPER_TABLE_1:
+        assert name in table
+        assert f"{mean:.0f}" in table
+    assert f"{ref['parzen_mean']:.0f} ± {ref['parzen_stderr']:.1f}" in table
+    assert "not directly comparable" in table
+    report = metrics.format_report(ref, reference=ref)
+    assert f"{ref['frechet_distance']:.2f}" in report
+
+
+def test_evaluation_input_checks(digits, classifier) -> None:
+    gen = ReplayGenerator(digits["train"][:10])
+    with pytest.raises(ValueError, match=r"\[-1, 1\]"):
+        metrics.evaluate_samples(digits["test"][:10] * 3, classifier, digits["test"])
+    with pytest.raises(ValueError, match="n_validation"):
+        metrics.evaluate_generator(gen, classifier, digits["test"], n=10, train=digits["train"][:5])

@@ -1,0 +1,184 @@
+"""ganlib.mnist.models against the reference architectures' published parameter counts."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from ganlib.mnist.models import ARCHITECTURES, SeededDropout, build_gan, count_parameters
+
+
+def _by_hand(layer_sizes: list[tuple[int, int]]) -> int:
+    """Weights plus biases of a stack of dense layers, from their sizes alone."""
+    return sum(n_in * n_out + n_out for n_in, n_out in layer_sizes)
+
+
+def _trainable(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters() if p.requires_grad)
+
+
+def test_keras_gan_matches_the_keras_summary_of_keras_gan() -> None:
+    g, d = build_gan("keras_gan")
+    running = sum(
+        b.numel() for n, b in g.named_buffers() if n.endswith(("running_mean", "running_var"))
+    )
+    # numbers printed by Keras's model.summary() in Keras-GAN's MLP GAN
+    assert _trainable(g) == 1_489_936
+    assert running == 3_584
+    assert _trainable(g) + running == 1_493_520
+    assert _trainable(d) == 533_505
+    assert count_parameters(g) == {
+        "trainable": 1_489_936,
+        "non_trainable": 3_584,
+        "total": 1_493_520,
+    }
+    assert count_parameters(d) == {"trainable": 533_505, "non_trainable": 0, "total": 533_505}
+
+
+def test_tutorial_counts_match_a_count_by_hand() -> None:
+    g, d = build_gan("tutorial_mlp")
+    assert _trainable(g) == _by_hand([(128, 256), (256, 512), (512, 784)]) == 566_800
+    assert _trainable(d) == _by_hand([(784, 512), (512, 256), (256, 128), (128, 1)]) == 566_273
+    assert not list(g.buffers())
+
+
+def test_keras_batchnorm_momentum_0_8_is_pytorch_momentum_0_2_with_keras_eps() -> None:
+    for arch in ("keras_gan", "keras_gan_dropout"):
+        g, _ = build_gan(arch)
+        norms = [m for m in g.modules() if isinstance(m, nn.BatchNorm1d)]
+        assert [m.num_features for m in norms] == [256, 512, 1024]
+        for m in norms:
+            assert m.momentum == pytest.approx(0.2)  # not 0.8: PyTorch weights the new batch
+            assert m.eps == pytest.approx(1e-3)  # Keras's default, and not 0.8 (the port bug)
+
+
+def test_keras_gan_layer_order_is_dense_leakyrelu_batchnorm() -> None:
+    g, d = build_gan("keras_gan")
+    kinds = [type(m) for m in g.body]
+    block = [nn.Linear, nn.LeakyReLU, nn.BatchNorm1d]
+    assert kinds == block * 3 + [nn.Linear, nn.Tanh]
+    assert [type(m) for m in d.body] == [
+        nn.Flatten, nn.Linear, nn.LeakyReLU, nn.Linear, nn.LeakyReLU, nn.Linear
+    ]  # fmt: skip
+    slopes = [m.negative_slope for m in [*g.modules(), *d.modules()] if isinstance(m, nn.LeakyReLU)]
+    assert slopes == [0.2] * 5
+
+
+def test_tutorial_layers_and_activations() -> None:
+    g, d = build_gan("tutorial_mlp")
+    assert [type(m) for m in g.body] == [nn.Linear, nn.Tanh, nn.Linear, nn.ReLU, nn.Linear, nn.Tanh]
+    assert [type(m) for m in d.body][1:] == [nn.Linear, nn.Tanh] * 3 + [nn.Linear]
+
+
+def test_mlp_differs_from_keras_gan_only_by_discriminator_dropout() -> None:
+    g_mlp, d_mlp = build_gan("keras_gan_dropout")
+    g_ref, d_ref = build_gan("keras_gan")
+    assert count_parameters(g_mlp) == count_parameters(g_ref)
+    assert count_parameters(d_mlp) == count_parameters(d_ref)
+    assert [m.p for m in d_mlp.modules() if isinstance(m, nn.Dropout)] == [0.3, 0.3]
+
+
+@pytest.mark.parametrize("arch", ARCHITECTURES)
+def test_shapes_ranges_and_logits(arch: str) -> None:
+    gen = torch.Generator().manual_seed(0)
+    g, d = build_gan(arch, generator=gen)
+    assert g.latent_dim == {"tutorial_mlp": 128}.get(arch, 100)
+    z = torch.randn(5, g.latent_dim, generator=gen)
+    x = g(z)
+    assert x.shape == (5, 1, 28, 28)
+    assert x.abs().max() <= 1
+    logits = d(x)
+    assert logits.shape == (5,)
+    assert not any(isinstance(m, nn.Sigmoid) for m in d.modules())
+
+
+def test_sigmoid_plus_bce_equals_bce_with_logits_on_the_logits() -> None:
+    gen = torch.Generator().manual_seed(1)
+    _, d = build_gan("keras_gan", generator=gen)
+    x = torch.rand(16, 1, 28, 28, generator=gen) * 2 - 1
+    target = (torch.rand(16, generator=gen) > 0.5).float()
+    logits = d(x)
+    reference = nn.BCELoss()(torch.sigmoid(logits), target)
+    assert torch.allclose(nn.BCEWithLogitsLoss()(logits, target), reference, atol=1e-6)
+
+
+def test_custom_latent_dim() -> None:
+    g, _ = build_gan("tutorial_mlp", latent_dim=7)
+    assert g.latent_dim == 7
+    assert g(torch.zeros(2, 7)).shape == (2, 1, 28, 28)
+
+
+def test_seeded_initialisation_leaves_global_rng_alone() -> None:
+    before = torch.get_rng_state()
+    g1, _d1 = build_gan("keras_gan_dropout", generator=torch.Generator().manual_seed(3))
+    g2, _d2 = build_gan("keras_gan_dropout", generator=torch.Generator().manual_seed(3))
+    g3, _ = build_gan("keras_gan_dropout", generator=torch.Generator().manual_seed(4))
+    assert torch.equal(torch.get_rng_state(), before)
+    for a, b in zip(g1.state_dict().values(), g2.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+    assert not torch.equal(g1.body[0].weight, g3.body[0].weight)
+
+
+def test_initialisations_follow_keras_and_pytorch_defaults() -> None:
+    g, d = build_gan("keras_gan")
+    for layer in [m for m in [*g.modules(), *d.modules()] if isinstance(m, nn.Linear)]:
+        bound = math.sqrt(6 / (layer.in_features + layer.out_features))  # Glorot uniform
+        assert layer.weight.abs().max() <= bound
+        assert layer.weight.abs().max() > 0.9 * bound
+        assert torch.count_nonzero(layer.bias) == 0
+    g, _ = build_gan("tutorial_mlp")
+    for layer in [m for m in g.modules() if isinstance(m, nn.Linear)]:
+        bound = 1 / math.sqrt(layer.in_features)  # PyTorch's nn.Linear default
+        assert layer.weight.abs().max() <= bound
+        assert 0 < layer.bias.abs().max() <= bound
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"arch": "dcgan9"}, "arch"),
+        ({"arch": "keras_gan_dropout", "latent_dim": 0}, "latent_dim"),
+        ({"arch": "keras_gan_dropout", "latent_dim": 2.5}, "latent_dim"),
+    ],
+)
+def test_bad_settings_raise(kwargs: dict, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        build_gan(**kwargs)
+
+
+def test_wrong_input_shapes_raise() -> None:
+    g, d = build_gan("tutorial_mlp")
+    with pytest.raises(ValueError, match=r"\(N, 128\)"):
+        g(torch.zeros(2, 100))
+    with pytest.raises(ValueError, match=r"\(N, 1, 28, 28\)"):
+        d(torch.zeros(2, 784))
+
+
+def test_seeded_dropout_draws_from_its_own_generator() -> None:
+    layer = SeededDropout(0.3)
+    x = torch.ones(2_000, 8)
+    layer.generator = torch.Generator().manual_seed(5)
+    torch.manual_seed(0)
+    a = layer(x)
+    layer.generator = torch.Generator().manual_seed(5)
+    torch.manual_seed(1)  # a different global state changes nothing
+    b = layer(x)
+    assert torch.equal(a, b)
+    # the same mask as a Bernoulli(0.7) draw from that generator, kept values scaled by 1/0.7
+    keep = torch.empty_like(x).bernoulli_(0.7, generator=torch.Generator().manual_seed(5))
+    torch.testing.assert_close(a, keep / 0.7)
+    assert abs((a == 0).float().mean().item() - 0.3) < 0.02
+    layer.eval()
+    assert torch.equal(layer(x), x)
+
+
+def test_seeded_dropout_without_generator_is_nn_dropout() -> None:
+    x = torch.randn(64, 16, generator=torch.Generator().manual_seed(0))
+    torch.manual_seed(7)
+    ours = SeededDropout(0.3)(x)
+    torch.manual_seed(7)
+    reference = nn.Dropout(0.3)(x)
+    assert torch.equal(ours, reference)
