@@ -5,7 +5,8 @@
     (the generator and discriminator losses, one implementation for every trainer),
     :mod:`~ganlib.core.device` (device choice at run time, explicit seeding),
     :mod:`~ganlib.core.files` (atomic writes, hashes), :mod:`~ganlib.core.checkpoint`
-    (checkpoints of plain state_dicts), :mod:`~ganlib.core.densities` (closed-form densities).
+    (checkpoints of plain state_dicts), :mod:`~ganlib.core.densities` (closed-form densities),
+    :mod:`~ganlib.core.game` (Algorithm 1, one move at a time: the toy's and the plane's game).
 ``ganlib/live/`` — the live-dashboard framework (notebooks 01-03 and the presenter mode)
     :mod:`~ganlib.live.figure` (one figure, redrawn by blitting), :mod:`~ganlib.live.dashboard`
     (controls, Play / Pause / Step D / Step G / Reset, the status line).
