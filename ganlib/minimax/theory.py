@@ -695,6 +695,29 @@ def generator_gradient_with_d_fixed(
     return [sp.diff(objective, ri) for ri in r[:-1]]
 
 
+def minimax_step_claim(n: int = 3, d_fixed: sp.Expr = D_STAR) -> Claim:
+    r"""With D held at D*, the minimax generator step is the gradient of C (envelope theorem).
+
+    :func:`generator_gradient_with_d_fixed` for the minimax loss, component j
+    :math:`\log(1 - D_j) - \log(1 - D_n)` with :math:`D = ` ``d_fixed``, equals
+    :math:`\partial C / \partial q_j - \partial C / \partial q_n` (the derivative on the
+    simplex; compared along every direction :math:`\delta_1..\delta_{n-1}`): the change of D*
+    with q does not contribute, because D* maximises V. So the minimax step has the stationary
+    points of C.
+    """
+    _, q = discrete_distributions(n)
+    c = Outcomes("finite", n).total(criterion_integrand())
+    step = generator_gradient_with_d_fixed("minimax", n, d_fixed)
+    delta = sp.symbols(f"delta1:{n}", real=True)
+    grad_c = [sp.diff(c, qj) - sp.diff(c, q[-1]) for qj in q[:-1]]
+    return Claim(
+        f"minimax_step_is_grad_c_n{n}",
+        "D held at D*: the minimax step is grad C",
+        sum(dj * gj for dj, gj in zip(delta, step, strict=True)),
+        sum(dj * gj for dj, gj in zip(delta, grad_c, strict=True)),
+    )
+
+
 def ns_stationary_claim(
     n: int = 3, d_star: sp.Expr = D_STAR, data_normalised: bool = True
 ) -> Claim:
@@ -780,6 +803,7 @@ def all_claims() -> tuple[Claim, ...]:
         *bounds_claims(3),
         *convexity_claims(3),
         *non_saturating_claims(),
+        minimax_step_claim(3),
         ns_stationary_claim(3),
         ns_value_claim(),
         ns_gradient_claim(3),

@@ -158,6 +158,12 @@ MUTATIONS: list[tuple[str, str, Callable[[], th.Claim | tuple[th.Claim, ...]]]] 
             losses={"minimax": lambda d: -sp.log(1 - d), "non-saturating": lambda d: -sp.log(d)}
         ),
     ),
+    ("minimax_step_is_grad_c_n3", "D held at 1/2", lambda: th.minimax_step_claim(d_fixed=HALF)),
+    (
+        "minimax_step_is_grad_c_n3",
+        "D held at b/(a+b)",
+        lambda: th.minimax_step_claim(d_fixed=SWAPPED_D),
+    ),
     ("ns_only_stationary_point_n3", "D = 1/2", lambda: th.ns_stationary_claim(d_star=HALF)),
     (
         "ns_only_stationary_point_n3",
