@@ -430,9 +430,10 @@ def theorem1_claim(
     the ``normalised`` constraint.
     """
     names = {"finite": f"n{outcomes.n}", "any_n": "any_n", "line": "densities"}
+    where = {"finite": f"n = {outcomes.n}", "any_n": "any n", "line": "densities"}
     return Claim(
         f"theorem1_{names[outcomes.kind]}",
-        f"C(G) = -log 4 + 2 JSD(p_data||p_g), {names[outcomes.kind].replace('_', ' ')}",
+        f"C(G) = -log 4 + 2 JSD(p_data||p_g), {where[outcomes.kind]}",
         outcomes.total(criterion_integrand(d_star)),
         -constant + 2 * outcomes.total(jsd_integrand(mixture)),
         constraints=outcomes.normalisation() if normalised else (),
