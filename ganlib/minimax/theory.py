@@ -35,6 +35,8 @@ import numpy as np
 import sympy as sp
 from scipy import integrate, special
 
+from ganlib.core.validation import check_choice, check_int
+
 # The symbols of the pointwise problem: a = p_data(x) > 0, b = p_g(x) > 0 at one fixed x,
 # y = D(x) in (0, 1), s > 0 re-parametrises (0, 1) as y = s / (1 + s), logit = D's logit.
 a, b = sp.symbols("a b", positive=True)
@@ -202,10 +204,12 @@ class Outcomes:
     n: int = 3
 
     def __post_init__(self) -> None:
-        if self.kind not in ("finite", "any_n", "line"):
-            raise ValueError(f"kind={self.kind!r}: use 'finite', 'any_n' or 'line'")
-        if self.kind == "finite":
-            discrete_distributions(self.n)
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise ValueError naming ``kind`` or ``n`` when it is not usable."""
+        check_choice("kind", self.kind, ("finite", "any_n", "line"))
+        check_int("n", self.n, low=2)
 
     def total(self, pointwise: sp.Expr) -> sp.Expr:
         r""":math:`\sum_i e(p_i, q_i)` or :math:`\int e(p_{data}(x), p_g(x))\,dx` of ``pointwise``
