@@ -7,6 +7,7 @@ naming the argument and the fix.
 
 .. math::
 
+    \mathrm{TV}(p, q) = \tfrac12 \int |p - q|\,dx, \qquad
     \mathrm{KL}(p \| q) = \int p \log\frac{p}{q}\,dx, \qquad
     \mathrm{JSD}(p \| q) = \tfrac12 \mathrm{KL}(p \| m) + \tfrac12 \mathrm{KL}(q \| m),
     \quad m = \tfrac12 (p + q),
@@ -129,6 +130,20 @@ def js_divergence(
     """
     grid, p_, q_ = _validated(x, normalisation_tol, p=p, q=q)
     return float(integrate_on_grid(js_integrand(p_, q_), grid))
+
+
+def total_variation(
+    p: np.ndarray, q: np.ndarray, x: np.ndarray, *, normalisation_tol: float = NORMALISATION_TOL
+) -> float:
+    r"""Total variation distance :math:`\mathrm{TV}(p, q) = \tfrac12 \int |p - q|\,dx \in [0, 1]`.
+
+    The value of the game without logs (notebook 01): the best D is
+    :math:`\mathbb 1[p_{data} > p_g]` and
+    :math:`\max_D \int p_{data} D + p_g (1 - D)\,dx = 1 + \mathrm{TV}(p_{data}, p_g)`.
+    Shapes and validation as :func:`kl_divergence`; 1 for disjoint supports.
+    """
+    grid, p_, q_ = _validated(x, normalisation_tol, p=p, q=q)
+    return float(0.5 * integrate_on_grid(np.abs(p_ - q_), grid))
 
 
 def integrate_on_grid(values: np.ndarray, x: np.ndarray) -> float:

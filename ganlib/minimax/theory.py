@@ -1,24 +1,27 @@
-r"""The minimax game of Goodfellow et al. (2014), derived step by step with sympy.
+r"""The minimax game of Goodfellow et al. (2014), derived step by step with sympy (notebook 01).
 
-Notebook 01 (``notebooks/01_minimax_game.ipynb``) displays these objects and the tests in
-``tests/test_theory.py`` check them against independent answers. Every step is a small function
-that returns sympy expressions; every statement that the derivation relies on is a
-:class:`Claim` whose :meth:`Claim.holds` asks sympy to prove it (an identity simplifies to
-exactly 0, an inequality has a sign sympy can decide from the symbols' assumptions).
+Every statement the derivation relies on is a :class:`Claim` that sympy must prove: an identity
+must reduce to exactly 0, an inequality must have a sign sympy can decide from the symbols'
+assumptions, a set of solutions must equal the one stated. Each claim is built by a function
+whose *inputs* (the optimal discriminator, the mixture, a constant, the normalisation, the
+generator loss) are parameters with the true values as defaults, so that
+``tests/minimax/test_theory.py`` can rebuild every claim with a wrong input and check that sympy
+then refuses it.
 
-The story, with :math:`a = p_{data}(x)` and :math:`b = p_g(x)` at one fixed point :math:`x`:
+With :math:`a = p_{data}(x)` and :math:`b = p_g(x)` at one point :math:`x`:
 
 .. math::
 
-    V(D, G) = \int p_{data}(x) \log D(x) + p_g(x) \log(1 - D(x)) \, dx,
-    \qquad f(y) = a \log y + b \log(1 - y),
+    V(D, G) = \int p_{data} \log D + p_g \log(1 - D) \, dx, \qquad
+    f(y) = a \log y + b \log(1 - y),
 
-    f'(y) = 0 \iff y^* = \frac{a}{a + b} \quad \text{(Proposition 1)},
+    f'(y) = 0 \iff y = D^* = \frac{a}{a + b} \quad \text{(Proposition 1)},
 
-    C(G) = V(D^*, G) = -\log 4 + \mathrm{KL}(p_{data} \| m) + \mathrm{KL}(p_g \| m)
-         = -\log 4 + 2\,\mathrm{JSD}(p_{data} \| p_g) \quad \text{(Theorem 1)}.
+    a \log\frac{a}{a+b} + b \log\frac{b}{a+b}
+        = a \log\frac{a}{m} + b \log\frac{b}{m} - (a + b) \log 2, \quad m = \frac{a+b}{2},
 
-Natural logarithms (nats) throughout.
+and integrating the last line (both densities integrate to 1) gives Theorem 1,
+:math:`C(G) = -\log 4 + 2\,\mathrm{JSD}(p_{data} \| p_g)`. Natural logarithms (nats) throughout.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ import numpy as np
 import sympy as sp
 from scipy import integrate, special
 
+from ganlib.core.validation import check_choice, check_int
+
 # The symbols of the pointwise problem: a = p_data(x) > 0, b = p_g(x) > 0 at one fixed x,
 # y = D(x) in (0, 1), s > 0 re-parametrises (0, 1) as y = s / (1 + s), logit = D's logit.
 a, b = sp.symbols("a b", positive=True)
@@ -40,21 +45,66 @@ s = sp.Symbol("s", positive=True)
 t = sp.Symbol("t", real=True)
 x = sp.Symbol("x", real=True)
 logit = sp.Symbol("l", real=True)
+lam = sp.Symbol("lambda", positive=True)
 
-Relation = Literal["==", "<", ">", ">="]
+#: The inputs of the claims, written by hand (not taken from ``solve``): the optimal
+#: discriminator of Proposition 1 and the mixture of Theorem 1, as expressions in a and b.
+D_STAR = a / (a + b)
+MIXTURE = (a + b) / 2
+LOG2, LOG4 = sp.log(2), sp.log(4)
+
+Relation = Literal["==", "<", ">", ">=", "set"]
 _SIGN = {"<": "is_negative", ">": "is_positive", ">=": "is_nonnegative"}
-_RELATIONAL = {"==": sp.Eq, "<": sp.Lt, ">": sp.Gt, ">=": sp.Ge}
+_LINEAR = (sp.Integral, sp.Sum)
 
 
 def canonical(expr: sp.Expr) -> sp.Expr:
     """Expand every logarithm into a sum of logs of factors, then expand the products.
 
-    When the canonical forms of two expressions simplify to the same thing, the expressions are
-    equal. ``force=True`` is safe here because every quantity inside a log is positive (the
-    symbols are declared positive).
+    ``force=True`` is safe here because every quantity inside a log is positive (the symbols
+    are declared positive; densities are positive where they are integrated). Works inside
+    integrals and sums too.
     """
     expr = expr.replace(lambda e: isinstance(e, sp.log), lambda e: sp.log(sp.factor(e.args[0])))
     return sp.expand(sp.expand_log(expr, force=True))
+
+
+def _merge_linear(expr: sp.Expr) -> sp.Expr:
+    r"""Gather the integrals (and sums) of ``expr`` that share limits into one.
+
+    :math:`\int f - \int g + c\int h = \int (f - g + c\,h)` needs each integral to be finite,
+    which holds for every quantity of notebook 01 (C(G), KL to the mixture, the JSD).
+    """
+    groups: dict[tuple, sp.Expr] = {}
+    rest = []
+    for term in sp.Add.make_args(sp.expand(expr, deep=False, log=False, mul=False)):
+        ops = [f for f in sp.Mul.make_args(term) if isinstance(f, _LINEAR)]
+        if len(ops) != 1:
+            rest.append(term)
+            continue
+        key = (type(ops[0]), ops[0].limits)
+        groups[key] = groups.get(key, 0) + (term / ops[0]) * ops[0].function
+    merged = [kind(body, *limits) for (kind, limits), body in groups.items()]
+    return sp.Add(*rest, *merged)
+
+
+def _split_linear(expr: sp.Expr) -> sp.Expr:
+    r"""Split each integral (sum) of a sum into a sum of integrals, constants taken out."""
+
+    def split(op: sp.Expr) -> sp.Expr:
+        pieces = []
+        for term in sp.Add.make_args(sp.expand(op.function)):
+            const, var = term.as_independent(*op.variables)
+            pieces.append(const * type(op)(var, *op.limits))
+        return sp.Add(*pieces)
+
+    return expr.replace(lambda e: isinstance(e, _LINEAR), split)
+
+
+def _same(u: sp.Basic, v: sp.Basic) -> bool:
+    """Two solutions (numbers or tuples) are equal when each component difference is 0."""
+    us, vs = (tuple(w) if isinstance(w, sp.Tuple) else (w,) for w in (u, v))
+    return len(us) == len(vs) and all(sp.simplify(p - q) == 0 for p, q in zip(us, vs, strict=True))
 
 
 @dataclass(frozen=True)
@@ -64,61 +114,145 @@ class Claim:
     Parameters
     ----------
     name : str
-        Short identifier, e.g. ``"theorem1_jsd_n3"``.
+        Short identifier, e.g. ``"theorem1_pointwise"``.
     statement : str
-        The claim in words, for tables in notebook 01.
-    lhs, rhs : sympy.Expr
-        The two sides.
-    relation : {"==", "<", ">", ">="}
-        ``"=="``: the canonical difference must simplify to exactly 0 (after substituting
-        ``constraints``). Otherwise sympy's assumptions must decide the sign of ``lhs - rhs``.
-    constraints : tuple of (Symbol, Expr)
+        The claim in words, for the tables of notebook 01.
+    lhs, rhs : sympy.Basic
+        The two sides (two sets for ``"set"``).
+    relation : {"==", "<", ">", ">=", "set"}
+        ``"=="``: the difference, integrals merged, logs split and ``constraints`` substituted,
+        must reduce to exactly 0. ``"<"``, ``">"``, ``">="``: sympy's assumptions must decide
+        the sign of ``lhs - rhs``. ``"set"``: two finite sets with the same elements.
+    constraints : tuple of (Expr, Expr)
         Substitutions applied before simplifying, e.g. the normalisation
-        :math:`p_n = 1 - \sum_{i<n} p_i`.
+        :math:`p_n = 1 - \sum_{i<n} p_i` or :math:`\int p_{data}\,dx = 1`.
     """
 
     name: str
     statement: str
-    lhs: sp.Expr
-    rhs: sp.Expr
+    lhs: sp.Basic
+    rhs: sp.Basic
     relation: Relation = "=="
-    constraints: tuple[tuple[sp.Symbol, sp.Expr], ...] = ()
+    constraints: tuple[tuple[sp.Expr, sp.Expr], ...] = ()
 
-    def residual(self) -> sp.Expr:
-        """``lhs - rhs`` reduced as far as sympy can: 0 for a proved identity.
+    def residual(self) -> sp.Basic:
+        """What is left of the claim: 0 (or the empty set) for a proved one.
 
         For an inequality, the first of (as written, factored, simplified) whose sign sympy can
         decide is returned, so that ``a log(1 + b/a)`` is not rewritten into a difference of logs
         whose sign sympy cannot see.
         """
-        diff = sp.sympify(self.lhs - self.rhs)
+        if self.relation == "set":
+            return self._set_residual()
         if self.relation == "==":
-            # canonical form first: logs of the substituted p_n = 1 - ... could not be split
-            diff = sp.expand(canonical(diff).subs(dict(self.constraints)))
-            quick = sp.cancel(diff)
-            return quick if quick == 0 else sp.simplify(diff)
-        diff = diff.subs(dict(self.constraints))
-        sign = _SIGN[self.relation]
+            return self._identity_residual()
+        diff = sp.sympify(self.lhs - self.rhs).subs(dict(self.constraints))
         for reduce in (sp.sympify, sp.factor, sp.simplify):
             form = reduce(diff)
-            if getattr(form, sign) is True:
+            if getattr(form, _SIGN[self.relation]) is True:
                 return form
         return form
+
+    def _identity_residual(self) -> sp.Expr:
+        diff = canonical(_merge_linear(sp.sympify(self.lhs - self.rhs)))
+        # after the logs are split: logs of a substituted p_n = 1 - ... could not be split
+        diff = sp.expand(_split_linear(diff).subs(dict(self.constraints)))
+        if sp.cancel(diff) == 0:
+            return sp.Integer(0)
+        if diff.has(sp.Heaviside, sp.Abs, sp.Max, sp.Min):
+            diff = diff.rewrite(sp.Piecewise)
+        return sp.simplify(diff)
+
+    def _set_residual(self) -> sp.Set:
+        if not (isinstance(self.lhs, sp.FiniteSet) and isinstance(self.rhs, sp.FiniteSet)):
+            return sp.SymmetricDifference(self.lhs, self.rhs, evaluate=False)
+        extra = [u for u in self.lhs if not any(_same(u, v) for v in self.rhs)]
+        missing = [v for v in self.rhs if not any(_same(u, v) for u in self.lhs)]
+        return sp.FiniteSet(*extra, *missing)
 
     def holds(self) -> bool:
         """True when sympy proves the claim (never True by default for an unknown sign)."""
         res = self.residual()
+        if self.relation == "set":
+            return res == sp.S.EmptySet
         if self.relation == "==":
             return res == 0
         return getattr(res, _SIGN[self.relation]) is True
 
     def as_relational(self) -> sp.Basic:
         """The claim as an unevaluated sympy relation, for display."""
-        return _RELATIONAL[self.relation](self.lhs, self.rhs, evaluate=False)
+        if self.relation == "set":
+            return sp.Eq(self.lhs, self.rhs, evaluate=False)
+        ops = {"==": sp.Eq, "<": sp.Lt, ">": sp.Gt, ">=": sp.Ge}
+        return ops[self.relation](self.lhs, self.rhs, evaluate=False)
 
 
 # ----------------------------------------------------------------------------------------------
-# Step 1: the value function
+# Where the distributions live: n outcomes, any number n of outcomes, or densities on the line
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    r"""The space of the two distributions, for claims stated pointwise and then summed.
+
+    ``kind="finite"``: ``n`` outcomes with probabilities ``p1..pn`` (p_data) and ``q1..qn``
+    (p_g); ``"any_n"``: :math:`\sum_{i=1}^{n}` with a symbolic n; ``"line"``: densities
+    :math:`p_{data}(x), p_g(x)` and :math:`\int_{-\infty}^{\infty} dx`.
+    """
+
+    kind: Literal["finite", "any_n", "line"] = "finite"
+    n: int = 3
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise ValueError naming ``kind`` or ``n`` when it is not usable."""
+        check_choice("kind", self.kind, ("finite", "any_n", "line"))
+        check_int("n", self.n, low=2)
+
+    def total(self, pointwise: sp.Expr) -> sp.Expr:
+        r""":math:`\sum_i e(p_i, q_i)` or :math:`\int e(p_{data}(x), p_g(x))\,dx` of ``pointwise``
+        (an expression in a = p_data, b = p_g)."""
+        if self.kind == "finite":
+            pairs = zip(*discrete_distributions(self.n), strict=True)
+            return sum(pointwise.subs({a: u, b: v}, simultaneous=True) for u, v in pairs)
+        (u, v), limits = self._symbols()
+        return (sp.Sum if self.kind == "any_n" else sp.Integral)(
+            pointwise.subs({a: u, b: v}, simultaneous=True), limits
+        )
+
+    def normalisation(self) -> tuple[tuple[sp.Expr, sp.Expr], ...]:
+        """Substitutions that make both distributions sum (integrate) to 1."""
+        if self.kind == "finite":
+            return normalisation(*discrete_distributions(self.n))
+        (u, v), limits = self._symbols()
+        kind = sp.Sum if self.kind == "any_n" else sp.Integral
+        return ((kind(u, limits), sp.Integer(1)), (kind(v, limits), sp.Integer(1)))
+
+    def _symbols(self) -> tuple[tuple[sp.Expr, sp.Expr], tuple]:
+        if self.kind == "any_n":
+            i = sp.Symbol("i", integer=True, positive=True)
+            n = sp.Symbol("n", integer=True, positive=True)
+            p, q = sp.IndexedBase("p", positive=True), sp.IndexedBase("q", positive=True)
+            return (p[i], q[i]), (i, 1, n)
+        return (sp.Function("p_data")(x), sp.Function("p_g")(x)), (x, -sp.oo, sp.oo)
+
+
+def discrete_distributions(n: int) -> tuple[tuple[sp.Symbol, ...], tuple[sp.Symbol, ...]]:
+    """Symbolic probabilities ``p1..pn`` (p_data) and ``q1..qn`` (p_g), all positive."""
+    if not isinstance(n, int) or n < 2:
+        raise ValueError(f"n={n!r} outcomes: use an int >= 2 (a distribution needs two outcomes)")
+    return sp.symbols(f"p1:{n + 1}", positive=True), sp.symbols(f"q1:{n + 1}", positive=True)
+
+
+def normalisation(*dists: Sequence[sp.Symbol]) -> tuple[tuple[sp.Symbol, sp.Expr], ...]:
+    r"""Substitutions :math:`p_n = 1 - \sum_{i<n} p_i` that make each distribution sum to 1."""
+    return tuple((d[-1], 1 - sum(d[:-1])) for d in dists)
+
+
+# ----------------------------------------------------------------------------------------------
+# Step 1: the value function, with and without logs
 
 
 def value_function() -> sp.Eq:
@@ -149,38 +283,77 @@ def empirical_value_function() -> sp.Eq:
     return sp.Eq(sp.Symbol("V_hat"), sp.Sum(term, (i, 1, m)) / m)
 
 
+def pointwise_integrand(y_: sp.Expr = y, *, logs: bool = True) -> sp.Expr:
+    r"""V's integrand at one x with y = D(x): :math:`a \log y + b \log(1 - y)`.
+
+    ``logs=False`` gives the objective before logs are taken, :math:`a y + b (1 - y)`: linear
+    in y, so its maximum over [0, 1] is at an end, :math:`D = \mathbb 1[a > b]`.
+    """
+    if logs:
+        return a * sp.log(y_) + b * sp.log(1 - y_)
+    return a * y_ + b * (1 - y_)
+
+
+def no_log_claims(best_d: sp.Expr | None = None) -> tuple[Claim, ...]:
+    r"""Without logs the best D is :math:`\mathbb 1[p_{data} > p_g]` and the game is total
+    variation.
+
+    .. math:: \max_{y \in [0,1]} a y + b(1 - y) = \max(a, b) = \frac{a+b}{2} + \frac{|a-b|}{2},
+
+    so, integrated, :math:`\max_D \int p_{data} D + p_g (1 - D) = 1 + \mathrm{TV}(p_{data}, p_g)`
+    with :math:`\mathrm{TV} = \tfrac12 \int |p_{data} - p_g|`. ``best_d`` defaults to the
+    Heaviside step :math:`\mathbb 1[a > b]` (1/2 where a = b, where every D is as good).
+    """
+    best_d = sp.Heaviside(a - b) if best_d is None else best_d
+    return (
+        Claim(
+            "no_log_value",
+            "without logs, D = 1[a > b] reaches (a+b)/2 + |a-b|/2 = max(a, b)",
+            pointwise_integrand(best_d, logs=False),
+            (a + b) / 2 + sp.Abs(a - b) / 2,
+        ),
+    )
+
+
 # ----------------------------------------------------------------------------------------------
 # Step 2: the optimal discriminator (Proposition 1)
 
 
-def pointwise_integrand(y_: sp.Expr = y) -> sp.Expr:
-    r""":math:`f(y) = a \log y + b \log(1 - y)`: V's integrand at one x, with y = D(x)."""
-    return a * sp.log(y_) + b * sp.log(1 - y_)
-
-
-def pointwise_derivatives() -> tuple[sp.Expr, sp.Expr]:
-    """:math:`f'(y) = a/y - b/(1-y)` and :math:`f''(y) = -a/y^2 - b/(1-y)^2`."""
-    f = pointwise_integrand()
+def pointwise_derivatives(integrand: sp.Expr | None = None) -> tuple[sp.Expr, sp.Expr]:
+    """:math:`f'(y) = a/y - b/(1-y)` and :math:`f''(y) = -a/y^2 - b/(1-y)^2` (by default)."""
+    f = pointwise_integrand() if integrand is None else integrand
     return sp.diff(f, y), sp.diff(f, y, 2)
 
 
-def optimal_discriminator() -> sp.Expr:
-    r"""Solve :math:`f'(y) = 0`; the unique root is :math:`D^*(x) = a / (a + b)`.
+def optimal_discriminator(integrand: sp.Expr | None = None) -> sp.Expr:
+    r"""Solve :math:`f'(y) = 0` with sympy; the unique root is :math:`D^*(x) = a / (a + b)`.
 
     .. math:: D^*_G(x) = \frac{p_{data}(x)}{p_{data}(x) + p_g(x)}
     """
-    roots = sp.solve(sp.Eq(pointwise_derivatives()[0], 0), y)
+    roots = sp.solve(sp.Eq(pointwise_derivatives(integrand)[0], 0), y)
     if len(roots) != 1:
         raise ArithmeticError(f"expected one stationary point of f, sympy found {roots}")
     return sp.simplify(roots[0])
 
 
-def proposition1_claims() -> tuple[Claim, ...]:
-    """f'(D*) = 0, and f'' < 0 on all of (0, 1) (checked with y = s/(1+s), s > 0)."""
-    d1, d2 = pointwise_derivatives()
-    d_star = optimal_discriminator()
+def proposition1_claims(
+    d_star: sp.Expr = D_STAR, integrand: sp.Expr | None = None
+) -> tuple[Claim, ...]:
+    r"""D* is the only root of f' in (0, 1), f'' < 0 there, and D* = 1/2 where p_g = p_data.
+
+    ``d_star`` is the hand-written answer; ``prop1_root`` compares it with the roots that
+    ``sympy.solve`` finds. :math:`f''` is checked on :math:`y = s/(1+s)`, :math:`s > 0`.
+    """
+    f = pointwise_integrand() if integrand is None else integrand
+    d1, d2 = pointwise_derivatives(f)
     return (
-        Claim("prop1_stationary", "f'(a/(a+b)) = 0", d1.subs(y, d_star), sp.Integer(0)),
+        Claim(
+            "prop1_root",
+            "f'(y) = 0 has exactly one root in (0, 1): y = a/(a+b)",
+            sp.FiniteSet(*sp.solve(sp.Eq(d1, 0), y)),
+            sp.FiniteSet(d_star),
+            "set",
+        ),
         Claim(
             "prop1_maximum",
             "f''(y) < 0 for every y in (0, 1)",
@@ -192,178 +365,251 @@ def proposition1_claims() -> tuple[Claim, ...]:
     )
 
 
+def weighted_d_star_claim(answer: sp.Expr, weight: sp.Expr = lam) -> Claim:
+    r"""Exercise 1 of notebook 01: the maximiser of :math:`a \log y + \lambda b \log(1 - y)`.
+
+    ``answer`` (an expression in a, b and ``weight``) must be the one root of the derivative;
+    the reference answer is :math:`a / (a + \lambda b)`.
+    """
+    f = a * sp.log(y) + weight * b * sp.log(1 - y)
+    return Claim(
+        "exercise_weighted_d_star",
+        "the answer is the only maximiser of a log y + λ b log(1 - y)",
+        sp.FiniteSet(*sp.solve(sp.Eq(sp.diff(f, y), 0), y)),
+        sp.FiniteSet(answer),
+        "set",
+    )
+
+
 # ----------------------------------------------------------------------------------------------
-# Step 3: the virtual training criterion C(G) (Theorem 1), discrete distributions
+# Step 3: the virtual training criterion C(G) (Theorem 1)
 
 
-def criterion_integrand() -> sp.Expr:
+def criterion_integrand(d_star: sp.Expr = D_STAR) -> sp.Expr:
     r"""f(D*): the integrand of :math:`C(G) = \max_D V(D, G)` at one x.
 
     .. math:: a \log\frac{a}{a+b} + b \log\frac{b}{a+b}
     """
-    f = pointwise_integrand(optimal_discriminator())
+    f = pointwise_integrand(d_star)
     return f.replace(lambda e: isinstance(e, sp.log), lambda e: sp.log(sp.factor(e.args[0])))
 
 
-def discrete_distributions(n: int) -> tuple[tuple[sp.Symbol, ...], tuple[sp.Symbol, ...]]:
-    """Symbolic probabilities ``p1..pn`` (p_data) and ``q1..qn`` (p_g), all positive."""
-    if not isinstance(n, int) or n < 2:
-        raise ValueError(f"n={n!r} outcomes: use an int >= 2 (a distribution needs two outcomes)")
-    return sp.symbols(f"p1:{n + 1}", positive=True), sp.symbols(f"q1:{n + 1}", positive=True)
+def kl_integrand(first: sp.Expr = a, second: sp.Expr = b) -> sp.Expr:
+    r""":math:`u \log(u / v)`, the integrand of :math:`\mathrm{KL}(u \| v)`; default p_data, p_g."""
+    return first * sp.log(first / second)
 
 
-def normalisation(*dists: Sequence[sp.Symbol]) -> tuple[tuple[sp.Symbol, sp.Expr], ...]:
-    r"""Substitutions :math:`p_n = 1 - \sum_{i<n} p_i` that make each distribution sum to 1."""
-    return tuple((d[-1], 1 - sum(d[:-1])) for d in dists)
+def jsd_integrand(mixture: sp.Expr = MIXTURE) -> sp.Expr:
+    r"""The JSD integrand :math:`\tfrac12 [a \log(a/m) + b \log(b/m)]`, :math:`m = (a+b)/2`."""
+    return (kl_integrand(a, mixture) + kl_integrand(b, mixture)) / 2
 
 
-def discrete_kl(p: Sequence[sp.Expr], q: Sequence[sp.Expr]) -> sp.Expr:
-    r""":math:`\mathrm{KL}(p \| q) = \sum_i p_i \log(p_i / q_i)`."""
-    return sum(pi * sp.log(pi / qi) for pi, qi in zip(p, q, strict=True))
+def theorem1_pointwise(
+    d_star: sp.Expr = D_STAR, mixture: sp.Expr = MIXTURE, constant: sp.Expr = LOG2
+) -> Claim:
+    r"""The identity behind Theorem 1, at one x, for all a, b > 0:
 
-
-def discrete_mixture(p: Sequence[sp.Expr], q: Sequence[sp.Expr]) -> list[sp.Expr]:
-    """:math:`m = (p + q) / 2`, the mixture both JSD terms compare against."""
-    return [(pi + qi) / 2 for pi, qi in zip(p, q, strict=True)]
-
-
-def discrete_jsd(p: Sequence[sp.Expr], q: Sequence[sp.Expr]) -> sp.Expr:
-    r"""The Jensen-Shannon divergence, half the KL of each distribution to their mixture.
-
-    .. math:: \mathrm{JSD}(p \| q) = \tfrac12 \mathrm{KL}(p \| m) + \tfrac12 \mathrm{KL}(q \| m)
+    .. math:: a \log\frac{a}{a+b} + b \log\frac{b}{a+b}
+              = a \log\frac{a}{m} + b \log\frac{b}{m} - (a + b) \log 2
     """
-    m = discrete_mixture(p, q)
-    return discrete_kl(p, m) / 2 + discrete_kl(q, m) / 2
-
-
-def discrete_criterion(p: Sequence[sp.Expr], q: Sequence[sp.Expr]) -> sp.Expr:
-    """C(G) for discrete distributions: the criterion integrand summed over outcomes."""
-    c = criterion_integrand()
-    return sum(c.subs({a: pi, b: qi}, simultaneous=True) for pi, qi in zip(p, q, strict=True))
-
-
-def theorem1_claims(n: int) -> tuple[Claim, Claim]:
-    """Theorem 1 for n outcomes: C(G) in its KL form and in its JSD form."""
-    p, q = discrete_distributions(n)
-    m, c, norm = discrete_mixture(p, q), discrete_criterion(p, q), normalisation(p, q)
-    kl_form = -sp.log(4) + discrete_kl(p, m) + discrete_kl(q, m)
-    jsd_form = -sp.log(4) + 2 * discrete_jsd(p, q)
-    return (
-        Claim(
-            f"theorem1_kl_n{n}",
-            f"C(G) = -log 4 + KL(p||m) + KL(q||m), n = {n}",
-            c,
-            kl_form,
-            constraints=norm,
-        ),
-        Claim(
-            f"theorem1_jsd_n{n}",
-            f"C(G) = -log 4 + 2 JSD(p||q), n = {n}",
-            c,
-            jsd_form,
-            constraints=norm,
-        ),
+    return Claim(
+        "theorem1_pointwise",
+        "a log(a/(a+b)) + b log(b/(a+b)) = a log(a/m) + b log(b/m) - (a+b) log 2",
+        criterion_integrand(d_star),
+        2 * jsd_integrand(mixture) - (a + b) * constant,
     )
+
+
+def theorem1_claim(
+    outcomes: Outcomes,
+    d_star: sp.Expr = D_STAR,
+    mixture: sp.Expr = MIXTURE,
+    constant: sp.Expr = LOG4,
+    normalised: bool = True,
+) -> Claim:
+    r"""Theorem 1 summed or integrated: :math:`C(G) = -\log 4 + 2\,\mathrm{JSD}(p_{data}\|p_g)`.
+
+    :func:`theorem1_pointwise` summed over ``outcomes``: the :math:`-(a + b) \log 2` terms add
+    up to :math:`-2 \log 2 = -\log 4` because both distributions sum (integrate) to 1, which is
+    the ``normalised`` constraint.
+    """
+    names = {"finite": f"n{outcomes.n}", "any_n": "any_n", "line": "densities"}
+    where = {"finite": f"n = {outcomes.n}", "any_n": "any n", "line": "densities"}
+    return Claim(
+        f"theorem1_{names[outcomes.kind]}",
+        f"C(G) = -log 4 + 2 JSD(p_data||p_g), {where[outcomes.kind]}",
+        outcomes.total(criterion_integrand(d_star)),
+        -constant + 2 * outcomes.total(jsd_integrand(mixture)),
+        constraints=outcomes.normalisation() if normalised else (),
+    )
+
+
+def theorem1_claims() -> tuple[Claim, ...]:
+    """Theorem 1: pointwise, for any n, for densities, and for n = 2, 3, 4 as illustrations."""
+    spaces = [Outcomes("any_n"), Outcomes("line"), *(Outcomes("finite", n) for n in (2, 3, 4))]
+    return (theorem1_pointwise(), *(theorem1_claim(o) for o in spaces))
 
 
 # ----------------------------------------------------------------------------------------------
-# Step 4: bounds and the global minimum
+# Step 4: bounds, the global minimum and the one stationary point
+
+_u = sp.Symbol("u", positive=True)
+G_OF_U = _u * sp.log(_u) - _u + 1
 
 
-def lower_bound_claims(n: int = 3) -> tuple[Claim, ...]:
+def lower_bound_claims(
+    n: int = 3, g: sp.Expr = G_OF_U, mixture: sp.Expr = MIXTURE, normalised: bool = True
+) -> tuple[Claim, ...]:
     r"""JSD >= 0: :math:`\mathrm{KL}(p\|m) = \sum_i m_i\, g(p_i/m_i)` with
     :math:`g(u) = u \log u - u + 1 \ge 0`.
 
-    :math:`g \ge 0` because g(1) = g'(1) = 0 and g'' = 1/u > 0; the identity needs the extra
-    :math:`\sum_i (p_i - m_i)` to vanish, which is the normalisation. Equality needs p = m.
+    :math:`g \ge 0` because g(1) = g'(1) = 0 and g'' = 1/u > 0; the identity needs
+    :math:`\sum_i (m_i - p_i) = 0`, which is the normalisation. Equality needs p = m.
     """
-    p, q = discrete_distributions(n)
-    m = discrete_mixture(p, q)
-    u = sp.Symbol("u", positive=True)
-    g = u * sp.log(u) - u + 1
-    kl_as_g = sum(mi * g.subs(u, pi / mi) for pi, mi in zip(p, m, strict=True))
+    out = Outcomes("finite", n)
+    kl_as_g = out.total(mixture * g.subs(_u, a / mixture))
     return (
-        Claim("kl_lower_g_at_1", "g(1) = 0", g.subs(u, 1), sp.Integer(0)),
-        Claim("kl_lower_g_slope_at_1", "g'(1) = 0", sp.diff(g, u).subs(u, 1), sp.Integer(0)),
-        Claim("kl_lower_g_convex", "g''(u) = 1/u > 0", sp.diff(g, u, 2), sp.Integer(0), ">"),
+        Claim("kl_lower_g_at_1", "g(1) = 0", g.subs(_u, 1), sp.Integer(0)),
+        Claim("kl_lower_g_slope_at_1", "g'(1) = 0", sp.diff(g, _u).subs(_u, 1), sp.Integer(0)),
+        Claim("kl_lower_g_convex", "g''(u) > 0", sp.diff(g, _u, 2), sp.Integer(0), ">"),
         Claim(
             f"kl_as_sum_of_g_n{n}",
             "KL(p||m) = sum_i m_i g(p_i/m_i)",
-            discrete_kl(p, m),
+            out.total(kl_integrand(a, mixture)),
             kl_as_g,
-            constraints=normalisation(p, q),
+            constraints=out.normalisation() if normalised else (),
         ),
     )
 
 
-def upper_bound_claims(n: int = 3) -> tuple[Claim, ...]:
+def upper_bound_claims(
+    n: int = 3,
+    constant: sp.Expr = LOG2,
+    term: sp.Expr | None = None,
+    mixture: sp.Expr = MIXTURE,
+) -> tuple[Claim, ...]:
     r"""JSD <= log 2, with equality for disjoint supports.
 
     .. math:: \log 2 - \mathrm{JSD}
               = \tfrac12 \sum_i p_i \log(1 + q_i/p_i) + q_i \log(1 + p_i/q_i),
 
-    a sum of non-negative terms; where :math:`p_g = 0` the JSD integrand is
+    a sum of non-negative terms (``term``); where :math:`p_g = 0` the JSD integrand is
     :math:`\tfrac12 p_{data} \log 2`, so disjoint supports give exactly :math:`\log 2`.
     """
-    p, q = discrete_distributions(n)
-    gap = sum(
-        pi * sp.log(1 + qi / pi) + qi * sp.log(1 + pi / qi) for pi, qi in zip(p, q, strict=True)
-    )
-    jsd_term = criterion_integrand() / 2 + (a + b) * sp.log(2) / 2  # JSD integrand at one x
+    out = Outcomes("finite", n)
+    term = a * sp.log(1 + b / a) if term is None else term
+    gap = out.total(term + term.subs({a: b, b: a}, simultaneous=True)) / 2
     return (
         Claim(
             f"jsd_upper_gap_n{n}",
-            "log 2 - JSD = sum of log(1 + ratio) terms / 2",
-            sp.log(2) - discrete_jsd(p, q),
-            gap / 2,
-            constraints=normalisation(p, q),
+            "log 2 - JSD = sum of p log(1 + q/p) + q log(1 + p/q), halved",
+            constant - out.total(jsd_integrand(mixture)),
+            gap,
+            constraints=out.normalisation(),
         ),
-        Claim("jsd_upper_gap_term", "p log(1 + q/p) >= 0", a * sp.log(1 + b / a), 0, ">="),
+        Claim("jsd_upper_gap_term", "p log(1 + q/p) >= 0", term, sp.Integer(0), ">="),
         Claim(
             "jsd_disjoint",
-            "JSD integrand -> (a/2) log 2 where p_g = 0 (disjoint supports)",
-            sp.limit(jsd_term, b, 0, "+"),
+            "JSD integrand -> (a/2) log 2 where p_g -> 0 (disjoint supports)",
+            sp.limit(jsd_integrand(mixture), b, 0, "+"),
             a * sp.log(2) / 2,
         ),
     )
 
 
-def bounds_claims(n: int = 3) -> tuple[Claim, ...]:
-    r"""0 <= JSD <= log 2, so -log 4 <= C(G) <= 0, with C = -log 4 exactly at p_g = p_data.
+def _algebraic(component: sp.Expr) -> sp.Expr:
+    """An equation equivalent to ``component = 0`` for a difference of logs: exp(.) - 1 = 0."""
+    ratio = sp.simplify(sp.exp(sp.expand_log(component, force=True)))
+    return sp.numer(sp.together(ratio - 1))
 
-    See :func:`lower_bound_claims` and :func:`upper_bound_claims`; the last claim evaluates C at
-    :math:`p_g = p_{data}`.
+
+def stationary_points(gradient: Sequence[sp.Expr], unknowns: Sequence[sp.Symbol]) -> sp.Set:
+    r"""All solutions of ``gradient = 0`` (one component per unknown) in the positive unknowns.
+
+    Each gradient component of notebook 01's objectives is a difference of logs; it vanishes
+    where :math:`e^{(\cdot)} = 1`, a polynomial equation that ``sympy.solve`` solves completely.
+    Returns a FiniteSet of tuples, or the open unit box when the gradient is identically 0
+    (every point is stationary).
     """
-    p, _ = discrete_distributions(n)
-    minimum = Claim(
+    equations = [_algebraic(component) for component in gradient]
+    if all(sp.simplify(e) == 0 for e in equations):
+        return sp.ProductSet(*[sp.Interval.open(0, 1)] * len(unknowns))
+    solutions = sp.solve(equations, list(unknowns), dict=True)
+    return sp.FiniteSet(*(sp.Tuple(*(sp.simplify(s_[u]) for u in unknowns)) for s_ in solutions))
+
+
+def criterion_stationary_claim(
+    n: int = 3, d_star: sp.Expr = D_STAR, data_normalised: bool = True
+) -> Claim:
+    r"""p_g = p_data is the ONLY stationary point of C on the simplex (n outcomes).
+
+    :math:`C(q) = \sum_i c(p_i, q_i)` with :math:`q_n = 1 - \sum_{i<n} q_i`; sympy solves
+    :math:`\partial C / \partial q_j = \log\frac{q_j}{p_j + q_j} - \log\frac{q_n}{p_n + q_n} = 0`
+    for :math:`q_1..q_{n-1}`. ``data_normalised`` makes p_data sum to 1 as well.
+    """
+    p, q = discrete_distributions(n)
+    c = Outcomes("finite", n).total(criterion_integrand(d_star)).subs(q[-1], 1 - sum(q[:-1]))
+    if data_normalised:
+        c = c.subs(p[-1], 1 - sum(p[:-1]))
+    return Claim(
+        f"criterion_only_stationary_point_n{n}",
+        f"grad C = 0 on the simplex only at p_g = p_data, n = {n}",
+        stationary_points([sp.diff(c, qj) for qj in q[:-1]], q[:-1]),
+        sp.FiniteSet(sp.Tuple(*p[:-1])),
+        "set",
+    )
+
+
+def bounds_claims(n: int = 3) -> tuple[Claim, ...]:
+    r"""0 <= JSD <= log 2, so -log 4 <= C(G) <= 0; C = -log 4 at p_g = p_data, the only
+    stationary point (see :func:`lower_bound_claims`, :func:`upper_bound_claims`,
+    :func:`criterion_minimum_claim`, :func:`criterion_stationary_claim`)."""
+    return (
+        *lower_bound_claims(n),
+        *upper_bound_claims(n),
+        criterion_minimum_claim(n),
+        criterion_stationary_claim(2),
+        criterion_stationary_claim(3),
+    )
+
+
+def criterion_minimum_claim(
+    n: int = 3, d_star: sp.Expr = D_STAR, constant: sp.Expr = LOG4
+) -> Claim:
+    """C(G) = -log 4 when p_g = p_data (every q_i replaced by p_i)."""
+    p, q = discrete_distributions(n)
+    c = Outcomes("finite", n).total(criterion_integrand(d_star))
+    same = c.subs(dict(zip(q, p, strict=True)))
+    return Claim(
         f"criterion_minimum_n{n}",
         "C(G) = -log 4 at p_g = p_data",
-        discrete_criterion(p, p),
-        -sp.log(4),
+        same,
+        -constant,
         constraints=normalisation(p),
     )
-    return (*lower_bound_claims(n), *upper_bound_claims(n), minimum)
 
 
 # ----------------------------------------------------------------------------------------------
 # Step 5: Proposition 2's key fact, convexity of C in p_g
 
 
-def convexity_claims(n: int = 3) -> tuple[Claim, Claim]:
+def convexity_claims(n: int = 3, integrand: sp.Expr | None = None) -> tuple[Claim, Claim]:
     r"""C is convex in p_g: along any line :math:`q + t\,\delta` its second derivative is
     :math:`\sum_i \delta_i^2\, p_i / (q_i (p_i + q_i)) \ge 0`.
 
     A mixture path :math:`p_g(t) = (1-t) q^0 + t q^1` is such a line (:math:`\delta = q^1 - q^0`)
-    and every point of it can serve as the base point q, so checking t = 0 suffices.
+    and every point of it can serve as the base point q, so checking t = 0 suffices. Both claims
+    use the second derivative sympy computes from ``integrand`` (default: C's integrand).
     """
     p, q = discrete_distributions(n)
+    c = Outcomes("finite", n).total(criterion_integrand() if integrand is None else integrand)
     delta = sp.symbols(f"delta1:{n + 1}", real=True)
     path = {qi: qi + t * di for qi, di in zip(q, delta, strict=True)}
-    second = sp.diff(discrete_criterion(p, q).subs(path, simultaneous=True), t, 2).subs(t, 0)
+    second = sp.diff(c.subs(path, simultaneous=True), t, 2).subs(t, 0)
     form = sum(di**2 * pi / (qi * (pi + qi)) for pi, qi, di in zip(p, q, delta, strict=True))
     return (
         Claim(f"prop2_second_derivative_n{n}", "d²C/dt² = sum δ² p / (q (p + q))", second, form),
-        Claim(f"prop2_convex_n{n}", "d²C/dt² >= 0", form, sp.Integer(0), ">="),
+        Claim(f"prop2_convex_n{n}", "d²C/dt² >= 0 for every direction δ", second, 0, ">="),
     )
 
 
@@ -378,44 +624,39 @@ def sigmoid(l_: sp.Expr = logit) -> sp.Expr:
 
 #: The two generator losses g(D) as functions of D = D(G(z)) on a fake sample, minimised by G:
 #: ``"minimax"`` is :math:`\log(1 - D)` (the paper's V), ``"non-saturating"`` is
-#: :math:`-\log D` (the paper's practical choice). Keys as :data:`ganlib.toy.training.LOSSES`.
+#: :math:`-\log D` (the paper's practical choice). Keys as :data:`ganlib.core.losses.LOSSES`.
 GENERATOR_LOSSES_OF_D: dict[str, Callable[[sp.Expr], sp.Expr]] = {
     "minimax": lambda d: sp.log(1 - d),
     "non-saturating": lambda d: -sp.log(d),
 }
 
-
-def generator_losses() -> dict[str, sp.Expr]:
-    r"""The two generator losses as functions of D's logit l on a fake sample.
-
-    :data:`GENERATOR_LOSSES_OF_D` with :math:`D = \sigma(l)` substituted:
-    ``"minimax"``: :math:`\log(1 - \sigma(l))` (minimised by G, the paper's V);
-    ``"non-saturating"``: :math:`-\log \sigma(l)` (the paper's practical choice).
-    """
-    return {name: g(sigmoid()) for name, g in GENERATOR_LOSSES_OF_D.items()}
+Losses = dict[str, Callable[[sp.Expr], sp.Expr]]
 
 
-def generator_gradients() -> dict[str, sp.Expr]:
-    r"""d(loss)/dl: :math:`-\sigma(l)` (minimax) and :math:`\sigma(l) - 1` (non-saturating)."""
-    return {k: sp.simplify(sp.diff(v, logit)) for k, v in generator_losses().items()}
+def generator_gradients(
+    sigma: sp.Expr | None = None, losses: Losses = GENERATOR_LOSSES_OF_D
+) -> dict[str, sp.Expr]:
+    r"""d(loss)/dl with :math:`D = \sigma(l)`: :math:`-\sigma(l)` (minimax) and
+    :math:`\sigma(l) - 1` (non-saturating)."""
+    sig = sigmoid() if sigma is None else sigma
+    return {k: sp.simplify(sp.diff(g(sig), logit)) for k, g in losses.items()}
 
 
-def non_saturating_claims() -> tuple[Claim, ...]:
-    r"""Saturation, direction and fixed point of the two generator losses.
+def non_saturating_claims(
+    sigma: sp.Expr | None = None, losses: Losses = GENERATOR_LOSSES_OF_D
+) -> tuple[Claim, ...]:
+    r"""Saturation and direction of the two generator losses, as functions of D's logit l.
 
     As D(G(z)) -> 0 (l -> -oo, D confidently rejects fakes, as early in training) the minimax
     gradient vanishes while the non-saturating one tends to -1. Their ratio is
-    :math:`e^l = D/(1-D) > 0`, so both push l the same way. At p_g = p_data the optimal D is
-    flat (:math:`\partial_x D^* = 0`), so G's gradient through D is 0 for both losses, and
-    :func:`fixed_point_claims` shows the same on distributions: both losses are stationary there.
+    :math:`e^l = D/(1-D) > 0`, so both push l the same way. ``sigma`` is D's probability as a
+    function of the logit (default :func:`sigmoid`).
     """
-    grads = generator_gradients()
-    p_data, p_g = sp.Function("p_data"), sp.Function("p_g")
-    d_star = optimal_discriminator().subs({a: p_data(x), b: p_g(x)}, simultaneous=True)
-    flat = sp.diff(d_star, x).subs(p_g(x), p_data(x)).doit()
+    sig = sigmoid() if sigma is None else sigma
+    grads = generator_gradients(sig, losses)
     return (
-        Claim("ns_minimax_gradient", "d/dl log(1 - σ(l)) = -σ(l)", grads["minimax"], -sigmoid()),
-        Claim("ns_gradient", "d/dl -log σ(l) = σ(l) - 1", grads["non-saturating"], sigmoid() - 1),
+        Claim("ns_minimax_gradient", "d/dl log(1 - σ(l)) = -σ(l)", grads["minimax"], -sig),
+        Claim("ns_gradient", "d/dl -log σ(l) = σ(l) - 1", grads["non-saturating"], sig - 1),
         Claim(
             "ns_minimax_saturates",
             "minimax gradient -> 0 as l -> -oo",
@@ -435,66 +676,143 @@ def non_saturating_claims() -> tuple[Claim, ...]:
             sp.Integer(0),
             ">",
         ),
-        Claim("ns_flat_d_star", "∂D*/∂x = 0 where p_g = p_data", flat, sp.Integer(0)),
-        *fixed_point_claims(3),
     )
 
 
-def generator_simplex_gradient(loss: str, n: int = 3) -> list[sp.Expr]:
-    r"""Gradient of G's objective over distributions with D fixed at :math:`D^*`.
+def generator_gradient_with_d_fixed(
+    loss: str = "non-saturating", n: int = 3, d_star: sp.Expr = D_STAR
+) -> list[sp.Expr]:
+    r"""The gradient Algorithm 1's generator step follows on the simplex, D held at :math:`D^*`.
 
-    :math:`J(r) = \sum_i r_i\, g(D^*_i)`, :math:`D^*_i = p_i / (p_i + q_i)`
-    (:func:`optimal_discriminator` at each outcome), g from :data:`GENERATOR_LOSSES_OF_D`
-    (``loss`` is ``"minimax"`` or ``"non-saturating"``), on the simplex
-    :math:`r_n = 1 - \sum_{i<n} r_i`: component j is :math:`g(D^*_j) - g(D^*_n)`, a function of
-    the symbols of :func:`discrete_distributions` (n - 1 components).
+    :math:`J(r) = \sum_i r_i\, g(D^*_i)` with :math:`D^*_i = D^*(p_i, q_i)` fixed, g from
+    :data:`GENERATOR_LOSSES_OF_D`, :math:`r_n = 1 - \sum_{i<n} r_i`, evaluated at r = q:
+    component j is :math:`g(D^*_j) - g(D^*_n)` (n - 1 components, in the symbols of
+    :func:`discrete_distributions`).
     """
     if loss not in GENERATOR_LOSSES_OF_D:
         raise ValueError(f"loss={loss!r}: use one of {tuple(GENERATOR_LOSSES_OF_D)}")
     g = GENERATOR_LOSSES_OF_D[loss]
     p, q = discrete_distributions(n)
     r = sp.symbols(f"r1:{n + 1}", positive=True)
-    solved = optimal_discriminator()
-    d_star = [solved.subs({a: pi, b: qi}, simultaneous=True) for pi, qi in zip(p, q, strict=True)]
-    objective = sum(ri * g(di) for ri, di in zip(r, d_star, strict=True))
+    fixed = [d_star.subs({a: pi, b: qi}, simultaneous=True) for pi, qi in zip(p, q, strict=True)]
+    objective = sum(ri * g(di) for ri, di in zip(r, fixed, strict=True))
     objective = objective.subs(r[-1], 1 - sum(r[:-1]))
     return [sp.diff(objective, ri) for ri in r[:-1]]
 
 
-def fixed_point_claims(n: int = 3) -> tuple[Claim, ...]:
-    r"""Both generator losses have their stationary point at :math:`p_g = p_{data}`.
+def minimax_step_claim(n: int = 3, d_fixed: sp.Expr = D_STAR) -> Claim:
+    r"""With D held at D*, the minimax generator step is the gradient of C (envelope theorem).
 
-    Algorithm 1 fits D (ideally to :math:`D^*`), then moves :math:`p_g` against the gradient of
-    its loss with D held fixed (:func:`generator_simplex_gradient`). With
-    :math:`g(D) = \log(1 - D)` (minimax) or :math:`-\log D` (non-saturating) that gradient
-    vanishes at :math:`q = p` for both, because there :math:`D^* = 1/2` on every outcome. The
-    claim is that the sum of the squared components (zero only if each is) simplifies to 0.
+    :func:`generator_gradient_with_d_fixed` for the minimax loss, component j
+    :math:`\log(1 - D_j) - \log(1 - D_n)` with :math:`D = ` ``d_fixed``, equals
+    :math:`\partial C / \partial q_j - \partial C / \partial q_n` (the derivative on the
+    simplex; compared along every direction :math:`\delta_1..\delta_{n-1}`): the change of D*
+    with q does not contribute, because D* maximises V. So the minimax step has the stationary
+    points of C.
+    """
+    _, q = discrete_distributions(n)
+    c = Outcomes("finite", n).total(criterion_integrand())
+    step = generator_gradient_with_d_fixed("minimax", n, d_fixed)
+    delta = sp.symbols(f"delta1:{n}", real=True)
+    grad_c = [sp.diff(c, qj) - sp.diff(c, q[-1]) for qj in q[:-1]]
+    return Claim(
+        f"minimax_step_is_grad_c_n{n}",
+        "D held at D*: the minimax step is grad C",
+        sum(dj * gj for dj, gj in zip(delta, step, strict=True)),
+        sum(dj * gj for dj, gj in zip(delta, grad_c, strict=True)),
+    )
+
+
+def ns_stationary_claim(
+    n: int = 3, d_star: sp.Expr = D_STAR, data_normalised: bool = True
+) -> Claim:
+    r"""With D held at D*, the non-saturating step is stationary only at p_g = p_data.
+
+    Component j of :func:`generator_gradient_with_d_fixed` is
+    :math:`\log D^*_n - \log D^*_j`: zero for every j only if :math:`p_j/(p_j + q_j)` is the
+    same for all outcomes, i.e. q proportional to p, i.e. q = p.
     """
     p, q = discrete_distributions(n)
-    claims = []
-    for name in GENERATOR_LOSSES_OF_D:
-        gradient = generator_simplex_gradient(name, n)
-        at_optimum = [gi.subs(dict(zip(q, p, strict=True))) for gi in gradient]
-        claims.append(
-            Claim(
-                f"fixed_point_{name.replace('-', '_')}",
-                f"{name} loss, D = D*: simplex gradient 0 at p_g = p_data, n = {n}",
-                sum(gi**2 for gi in at_optimum),
-                sp.Integer(0),
-            )
-        )
-    return tuple(claims)
+    subs = {q[-1]: 1 - sum(q[:-1])} | ({p[-1]: 1 - sum(p[:-1])} if data_normalised else {})
+    gradient = [c.subs(subs) for c in generator_gradient_with_d_fixed("non-saturating", n, d_star)]
+    return Claim(
+        f"ns_only_stationary_point_n{n}",
+        f"non-saturating step, D = D*: stationary only at p_g = p_data, n = {n}",
+        stationary_points(gradient, q[:-1]),
+        sp.FiniteSet(sp.Tuple(*p[:-1])),
+        "set",
+    )
+
+
+def ns_value_claim(
+    outcomes: Outcomes | None = None,
+    d_star: sp.Expr = D_STAR,
+    constant: sp.Expr = LOG4,
+    data_term: bool = True,
+) -> Claim:
+    r"""The non-saturating objective at D = D*, exactly (see Arjovsky and Bottou 2017):
+
+    .. math:: \mathbb E_{p_g}[-\log D^*] = \mathrm{KL}(p_g \| p_{data})
+              - 2\,\mathrm{JSD}(p_{data} \| p_g) + \log 4 + \mathbb E_{p_{data}}[\log D^*]
+
+    for densities with finite :math:`\mathrm{KL}(p_g\|p_{data})` (default ``outcomes``:
+    the line). ``constant`` and ``data_term`` are the two terms that a reading of the paper's
+    gradient statement as an identity of values leaves out.
+    """
+    out = Outcomes("line") if outcomes is None else outcomes
+    extra = constant + (out.total(a * sp.log(d_star)) if data_term else 0)
+    return Claim(
+        "ns_value_at_d_star",
+        "E_pg[-log D*] = KL(p_g||p_data) - 2 JSD + log 4 + E_pdata[log D*]",
+        out.total(-b * sp.log(d_star)),
+        out.total(kl_integrand(b, a)) - 2 * out.total(jsd_integrand()) + extra,
+        constraints=out.normalisation(),
+    )
+
+
+def ns_gradient_claim(
+    n: int = 3, d_star: sp.Expr = D_STAR, jsd_weight: sp.Expr = 2, hold_d_fixed: bool = True
+) -> Claim:
+    r"""Arjovsky and Bottou (2017), Theorem 2.5, on n outcomes: with D* held fixed at the
+    current p_g, the non-saturating step follows the gradient of
+    :math:`\mathrm{KL}(p_g\|p_{data}) - 2\,\mathrm{JSD}(p_{data}\|p_g)`.
+
+    Both sides are derivatives along :math:`q + t\delta` at t = 0, for every direction on the
+    simplex (:math:`\sum_i \delta_i = 0`). ``hold_d_fixed=False`` differentiates through D*
+    as well, which is a different (false) statement.
+    """
+    p, q = discrete_distributions(n)
+    free = sp.symbols(f"delta1:{n}", real=True)
+    delta = (*free, -sum(free))
+    moved = {qi: qi + t * di for qi, di in zip(q, delta, strict=True)}
+    d_i = [d_star.subs({a: pi, b: qi}, simultaneous=True) for pi, qi in zip(p, q, strict=True)]
+    if not hold_d_fixed:
+        d_i = [d.subs(moved, simultaneous=True) for d in d_i]
+    step = sum((qi + t * di) * -sp.log(d) for qi, di, d in zip(q, delta, d_i, strict=True))
+    out = Outcomes("finite", n)
+    target = out.total(kl_integrand(b, a)) - jsd_weight * out.total(jsd_integrand())
+    return Claim(
+        f"ns_gradient_kl_minus_2jsd_n{n}",
+        "D* held fixed: d/dt E_pg[-log D*] = d/dt [KL(p_g||p_data) - 2 JSD]",
+        sp.diff(step, t).subs(t, 0),
+        sp.diff(target.subs(moved, simultaneous=True), t).subs(t, 0),
+    )
 
 
 def all_claims() -> tuple[Claim, ...]:
-    """Every claim of notebook 01, in the order of the story (Theorem 1 for n = 2, 3, 4)."""
-    theorem1 = tuple(c for n in (2, 3, 4) for c in theorem1_claims(n))
+    """Every claim of notebook 01, in the order of the story."""
     return (
+        *no_log_claims(),
         *proposition1_claims(),
-        *theorem1,
+        *theorem1_claims(),
         *bounds_claims(3),
         *convexity_claims(3),
         *non_saturating_claims(),
+        minimax_step_claim(3),
+        ns_stationary_claim(3),
+        ns_value_claim(),
+        ns_gradient_claim(3),
+        gaussian_kl_claim(),
     )
 
 
@@ -520,9 +838,9 @@ def gaussian_kl() -> sp.Expr:
     return sp.log(s2 / s1) + (s1**2 + (mu1 - mu2) ** 2) / (2 * s2**2) - sp.Rational(1, 2)
 
 
-def gaussian_kl_claim() -> Claim:
+def gaussian_kl_claim(closed_form: sp.Expr | None = None) -> Claim:
     r"""sympy.stats computes :math:`\mathbb E_{X \sim \mathcal N_1}[\log p_1(X) - \log p_2(X)]`
-    and it must equal :func:`gaussian_kl`."""
+    and it must equal ``closed_form`` (default :func:`gaussian_kl`)."""
     from sympy.stats import E, Normal
 
     mu1, s1, mu2, s2 = gaussian_symbols()
@@ -531,7 +849,8 @@ def gaussian_kl_claim() -> Claim:
         return -((x - mu) ** 2) / (2 * sd**2) - sp.log(sd) - sp.log(2 * sp.pi) / 2
 
     expectation = E((log_pdf(mu1, s1) - log_pdf(mu2, s2)).subs(x, Normal("X", mu1, s1)))
-    return Claim("gaussian_kl", "KL of two Gaussians in closed form", expectation, gaussian_kl())
+    closed = gaussian_kl() if closed_form is None else closed_form
+    return Claim("gaussian_kl", "KL of two Gaussians in closed form", expectation, closed)
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
-"""ganlib.minimax.divergences against scipy (entropy, jensenshannon), theory's closed forms, bad
-input."""
+"""ganlib.minimax.divergences against scipy (entropy, jensenshannon, quadrature), closed forms
+and brute-force maxima; bad input."""
 
 from __future__ import annotations
 
@@ -46,14 +46,41 @@ def test_js_matches_scipy_jensenshannon(q: np.ndarray) -> None:
     assert dv.js_divergence(q, P, X) == pytest.approx(js, rel=1e-12)
 
 
-@pytest.mark.parametrize("q", [Q, MIX], ids=["gaussian", "mixture"])
-def test_criterion_is_theorem1_and_matches_quadrature(q: np.ndarray) -> None:
+def _mix_pdf(z: np.ndarray) -> np.ndarray:
+    return 0.3 * stats.norm.pdf(z, -2.0, 0.5) + 0.7 * stats.norm.pdf(z, 3.0, 1.5)
+
+
+@pytest.mark.parametrize(
+    ("q", "q_fn", "peaks"),
+    [(Q, lambda z: stats.norm.pdf(z, 2.0, 1.5), (0.0, 2.0)), (MIX, _mix_pdf, (-2.0, 0.0, 3.0))],
+    ids=["gaussian", "mixture"],
+)
+def test_criterion_is_theorem1_and_matches_quadrature(q: np.ndarray, q_fn, peaks) -> None:
     c = dv.virtual_training_criterion(P, q, X)
     assert c == pytest.approx(-math.log(4) + 2 * dv.js_divergence(P, q, X), abs=1e-10)
-    qs = {id(Q): lambda z: stats.norm.pdf(z, 2.0, 1.5)}
-    if id(q) in qs:
-        exact = th.theorem1_by_quadrature(stats.norm.pdf, qs[id(q)], -20.0, 25.0, (0.0, 2.0))
-        assert c == pytest.approx(exact.c_of_g, abs=1e-7)
+    exact = th.theorem1_by_quadrature(stats.norm.pdf, q_fn, -20.0, 25.0, peaks)
+    assert c == pytest.approx(exact.c_of_g, abs=1e-7)
+    assert dv.js_divergence(P, q, X) == pytest.approx(exact.jsd, abs=1e-7)
+
+
+def test_total_variation_matches_the_gaussian_closed_form() -> None:
+    # equal variances: TV(N(0, 1), N(d, 1)) = 2 Phi(d / 2) - 1
+    for d in (0.5, 2.0, 5.0):
+        tv = dv.total_variation(P, stats.norm.pdf(X, d, 1.0), X)
+        assert tv == pytest.approx(2 * stats.norm.cdf(d / 2) - 1, abs=1e-5)  # trapezoid: O(dx²)
+    assert dv.total_variation(P, P, X) == 0.0
+
+
+def test_without_logs_the_game_value_is_one_plus_tv() -> None:
+    rng = np.random.default_rng(0)
+    best = (P > Q).astype(float)  # the best D without logs: 1[p_data > p_g]
+    value = dv.integrate_on_grid(P * best + Q * (1 - best), X)
+    assert value == pytest.approx(1 + dv.total_variation(P, Q, X), abs=1e-6)
+    for _ in range(20):  # no other D in [0, 1] does better
+        d = rng.uniform(0, 1, X.shape)
+        assert dv.integrate_on_grid(P * d + Q * (1 - d), X) < value
+    d_star = dv.optimal_discriminator(P, Q)
+    assert dv.integrate_on_grid(P * d_star + Q * (1 - d_star), X) < value - 0.05
 
 
 def test_equal_densities_reach_the_minimum() -> None:
@@ -88,10 +115,12 @@ def test_criterion_is_finite_when_one_density_is_tiny() -> None:
     assert c == pytest.approx(-math.log(4) + 2 * dv.js_divergence(p, q, x), abs=1e-10)
 
 
-def test_optimal_discriminator_formula() -> None:
+def test_optimal_discriminator_maximises_the_pointwise_value() -> None:
     rng = np.random.default_rng(0)
-    a, b = rng.uniform(0.0, 3.0, (2, 50))
-    np.testing.assert_allclose(dv.optimal_discriminator(a, b), a / (a + b), rtol=1e-15)
+    a, b = rng.uniform(0.01, 3.0, (2, 50))
+    ys = np.linspace(1e-6, 1 - 1e-6, 200_001)[:, None]
+    brute = ys[np.argmax(a * np.log(ys) + b * np.log1p(-ys), axis=0), 0]
+    np.testing.assert_allclose(dv.optimal_discriminator(a, b), brute, atol=1e-5)
 
 
 BAD = [
@@ -107,7 +136,9 @@ BAD = [
 
 
 @pytest.mark.parametrize(
-    "func", [dv.kl_divergence, dv.js_divergence], ids=["kl_divergence", "js_divergence"]
+    "func",
+    [dv.kl_divergence, dv.js_divergence, dv.total_variation],
+    ids=["kl_divergence", "js_divergence", "total_variation"],
 )
 @pytest.mark.parametrize(("change", "message"), BAD)
 def test_bad_input_raises_a_helpful_error(func, change: dict, message: str) -> None:
