@@ -11,8 +11,9 @@
     :mod:`~ganlib.live.figure` (one figure, redrawn by blitting), :mod:`~ganlib.live.dashboard`
     (controls, Play / Pause / Step D / Step G / Reset, the status line).
 ``ganlib/minimax/`` — notebook 01, the minimax game
-    :mod:`~ganlib.minimax.theory` (the derivation as sympy claims),
-    :mod:`~ganlib.minimax.divergences` (KL, JS, D* and C(G) on a grid),
+    :mod:`~ganlib.minimax.claims` (claims that sympy must prove, and where they live),
+    :mod:`~ganlib.minimax.theory` (the derivation as claims),
+    :mod:`~ganlib.minimax.divergences` (TV, KL, JS, D* and C(G) on a grid),
     :mod:`~ganlib.minimax.explorer` (the p_data / p_g / D* explorer).
 ``ganlib/toy/`` — notebook 02, a 1-D GAN
     :mod:`~ganlib.toy.distributions`, :mod:`~ganlib.toy.models`, :mod:`~ganlib.toy.training`,

@@ -14,6 +14,7 @@ import torch
 from scipy import integrate, optimize, stats
 from scipy.spatial.distance import jensenshannon
 
+from ganlib.minimax import claims
 from ganlib.minimax import theory as th
 from ganlib.minimax.divergences import js_divergence, kl_divergence
 
@@ -279,7 +280,7 @@ def test_second_derivative_matches_finite_differences() -> None:
 def test_discrete_criterion_matches_scipy_jensenshannon() -> None:
     rng = np.random.default_rng(0)
     for n in (2, 3, 4):
-        p, q = th.discrete_distributions(n)
+        p, q = claims.discrete_distributions(n)
         c = sp.lambdify((p, q), th.Outcomes("finite", n).total(th.criterion_integrand()))
         for _ in range(5):
             pv, qv = rng.dirichlet(np.ones(n)), rng.dirichlet(np.ones(n))
@@ -374,7 +375,7 @@ def test_generator_gradients_match_autograd() -> None:
 
 def test_convexity_second_derivative_matches_finite_differences() -> None:
     second = th.convexity_claims(3)[0].lhs
-    p_s, q_s = th.discrete_distributions(3)
+    p_s, q_s = claims.discrete_distributions(3)
     delta_s = sp.symbols("delta1:4", real=True)
     f = sp.lambdify((p_s, q_s, delta_s), second)
     rng = np.random.default_rng(0)
@@ -423,7 +424,7 @@ def test_empirical_value_function_is_minus_the_bce_sum() -> None:
 
 def test_bad_arguments_are_rejected() -> None:
     with pytest.raises(ValueError, match="n=1 outcomes"):
-        th.discrete_distributions(1)
+        claims.discrete_distributions(1)
     with pytest.raises(ValueError, match="kind='plane' is not known"):
         th.Outcomes("plane")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="n must be an int in"):
@@ -434,13 +435,13 @@ def test_bad_arguments_are_rejected() -> None:
 
 def test_a_flat_gradient_makes_every_point_stationary() -> None:
     q1, q2 = sp.symbols("q1 q2", positive=True)
-    assert isinstance(th.stationary_points([sp.Integer(0)] * 2, (q1, q2)), sp.ProductSet)
+    assert isinstance(claims.stationary_points([sp.Integer(0)] * 2, (q1, q2)), sp.ProductSet)
 
 
 @pytest.mark.parametrize("loss", ["minimax", "non-saturating"])
 def test_generator_gradient_with_d_fixed_matches_numbers(loss: str) -> None:
     grad = th.generator_gradient_with_d_fixed(loss, 3)
-    p_sym, q_sym = th.discrete_distributions(3)
+    p_sym, q_sym = claims.discrete_distributions(3)
     p, q = np.array([0.2, 0.3, 0.5]), np.array([0.5, 0.3, 0.2])
     values = dict(zip((*p_sym, *q_sym), (*p, *q), strict=True))
     got = np.array([float(g.subs(values)) for g in grad])
