@@ -59,9 +59,21 @@ def label_histogram(
     np.ndarray
         Shape (num_classes,), float64, summing to 1: :math:`h_c = \\#\\{i: y_i = c\\} / N`.
     """
-    labels = np.asarray(torch.as_tensor(labels).cpu()).reshape(-1)
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int | np.integer):
+        raise ValueError(f"num_classes must be a positive int, got {num_classes!r}")
+    if num_classes < 1:
+        raise ValueError(f"num_classes must be a positive int, got {num_classes!r}")
+    try:
+        labels = np.asarray(torch.as_tensor(labels).cpu()).reshape(-1)
+    except (TypeError, ValueError, RuntimeError) as err:
+        raise ValueError(f"labels must be an array of class indices, got {err}") from None
     if labels.size == 0:
         raise ValueError("labels is empty; pass the predicted class of at least one sample")
+    if labels.dtype == np.bool_ or not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(
+            f"labels must be integers (class indices, e.g. logits.argmax(1)), got dtype "
+            f"{labels.dtype}; a value such as 1.5 is no class"
+        )
     if labels.min() < 0 or labels.max() >= num_classes:
         raise ValueError(
             f"labels must lie in 0..{num_classes - 1}, got {labels.min()}..{labels.max()}"
@@ -77,8 +89,12 @@ def histogram_entropy(fractions: np.ndarray) -> float:
     with :math:`0 \\log 0 = 0`; :math:`\\log 10 \\approx 2.303` means every digit equally often,
     0 means a single digit (complete mode collapse).
     """
-    h = np.asarray(fractions, dtype=np.float64)
-    if h.ndim != 1 or np.any(h < 0) or not math.isclose(h.sum(), 1.0, rel_tol=1e-6):
+    try:
+        h = np.asarray(fractions, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"fractions must be a 1-D histogram of numbers ({err})") from None
+    ok = h.ndim == 1 and h.size > 0 and bool(np.all(np.isfinite(h))) and not np.any(h < 0)
+    if not ok or not math.isclose(h.sum(), 1.0, rel_tol=1e-6):
         raise ValueError("fractions must be a 1-D histogram of non-negative values summing to 1")
     return max(0.0, float(stats.entropy(h)))  # natural log; max: no "-0.0" for a single class
 
@@ -94,6 +110,8 @@ def _as_matrix(x: np.ndarray | torch.Tensor, name: str) -> np.ndarray:
     x = np.asarray(x, dtype=np.float64)
     if x.ndim < 2:
         raise ValueError(f"{name} must have shape (N, D) (one row per sample), got {x.shape}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError(f"{name} holds NaN or inf; the features (or the images) are broken")
     return x.reshape(len(x), -1)
 
 
@@ -185,6 +203,8 @@ def _unit_pixels(x: np.ndarray | torch.Tensor, name: str) -> torch.Tensor:
     """(N, ...) pixels in [0, 1] -> float64 tensor (N, D); anything else is a scaling mistake."""
     t = torch.as_tensor(x).detach().cpu().to(torch.float64)
     t = t.reshape(len(t), -1) if t.dim() >= 2 else t.reshape(-1, 1)
+    if not torch.isfinite(t).all():
+        raise ValueError(f"{name} holds NaN or inf pixels; a diverged generator's images?")
     if t.numel() and (t.min() < -1e-6 or t.max() > 1 + 1e-6):
         raise ValueError(
             f"{name} must hold pixels in [0, 1] (the protocol of the paper), found "
@@ -201,6 +221,19 @@ def _squared_distances(
     for batch in test.split(batch_size):
         d2 = (batch * batch).sum(1)[:, None] + s_norm[None, :] - 2.0 * batch @ samples.T
         yield d2.clamp_(min=0.0)
+
+
+def _check_sigmas(sigmas: float | tuple[float, ...] | np.ndarray) -> np.ndarray:
+    """σ as a 1-D float64 array of finite, positive widths, else ValueError naming sigma."""
+    try:
+        sig = np.atleast_1d(np.asarray(sigmas, dtype=np.float64))
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"sigma must be a positive number (or a list of them), got {sigmas!r}"
+        ) from None
+    if sig.ndim != 1 or sig.size == 0 or not np.all(np.isfinite(sig)) or np.any(sig <= 0):
+        raise ValueError(f"sigma must be finite and positive, got {sig}")
+    return sig
 
 
 def parzen_log_likelihoods(
@@ -231,9 +264,9 @@ def parzen_log_likelihoods(
     np.ndarray
         Shape (len(sigmas), N) (or (1, N) for a single σ), float64.
     """
-    sig = np.atleast_1d(np.asarray(sigmas, dtype=np.float64))
-    if sig.ndim != 1 or np.any(sig <= 0) or batch_size < 1:
-        raise ValueError(f"sigmas must be positive and batch_size >= 1; got {sig}, {batch_size}")
+    sig = _check_sigmas(sigmas)
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}")
     x, s = _unit_pixels(test, "test"), _unit_pixels(samples, "samples")
     if x.shape[1] != s.shape[1] or len(s) == 0:
         raise ValueError(f"test {tuple(x.shape)} and samples {tuple(s.shape)} need the same D")
@@ -257,7 +290,11 @@ def parzen_log_likelihood(
     See :func:`parzen_log_likelihoods` for the formula; the standard error is the paper's
     ``ll.std() / sqrt(n)`` (population standard deviation). Pixels must be in [0, 1].
     """
-    ll = parzen_log_likelihoods(test, samples, float(sigma), batch_size)[0]
+    sig = _check_sigmas(sigma)
+    if sig.size != 1:
+        raise ValueError(f"sigma must be one number, got {sig}")
+    sigma = float(sig[0])
+    ll = parzen_log_likelihoods(test, samples, sigma, batch_size)[0]
     return ParzenEstimate(
         mean=float(ll.mean()),
         stderr=float(ll.std() / math.sqrt(len(ll))),
@@ -281,7 +318,7 @@ def select_parzen_sigma(
         The chosen σ and the mean validation log-likelihood for every σ of the grid, shape (S,).
         The default grid is the paper's ``logspace(-1, 0, 10)``.
     """
-    sig = np.asarray(sigmas, dtype=np.float64)
+    sig = _check_sigmas(sigmas)
     scores = parzen_log_likelihoods(validation, samples, sig, batch_size).mean(axis=1)
     return float(sig[int(np.argmax(scores))]), scores
 
@@ -300,6 +337,8 @@ def _as_images(x: torch.Tensor | np.ndarray, name: str) -> torch.Tensor:
     if isinstance(x, np.ndarray) and x.dtype == np.uint8:
         return to_signed_unit(x)
     t = t.to("cpu", torch.float32)
+    if not torch.isfinite(t).all():
+        raise ValueError(f"{name} holds NaN or inf pixels; a diverged generator's images?")
     if t.numel() and (t.min() < -1.0 - 1e-4 or t.max() > 1.0 + 1e-4):
         raise ValueError(
             f"{name} must be scaled to [-1, 1] like the generator's tanh output "
