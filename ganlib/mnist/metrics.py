@@ -166,9 +166,8 @@ def frechet_distance(
     mean and covariance; like the FID it is biased upwards for small N (two independent
     samples of one distribution give a positive value, shrinking roughly like 1/N).
     """
-    return frechet_distance_from_statistics(
-        *gaussian_statistics(feats_a), *gaussian_statistics(feats_b)
-    )
+    a, b = _as_matrix(feats_a, "feats_a"), _as_matrix(feats_b, "feats_b")
+    return frechet_distance_from_statistics(*gaussian_statistics(a), *gaussian_statistics(b))
 
 
 # ---------------------------------------------------------------------------------------------

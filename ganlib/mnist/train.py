@@ -135,7 +135,11 @@ def _check_cli_settings(args: argparse.Namespace, config: MNISTGANConfig) -> Non
     if args.threads is not None:
         check_int("--threads", args.threads, 1, 1024)
     if args.limit is not None:
-        check_int("--limit", args.limit, config.batch_size)
+        check_int("--limit", args.limit, 1)
+        if args.limit < config.batch_size:
+            raise ValueError(
+                f"--limit {args.limit} is less than one batch (--batch-size {config.batch_size})"
+            )
     check_file_stem("--export-name", args.export_name)
     if args.resume and args.overwrite:
         raise ValueError("--resume and --overwrite exclude each other: continue or start afresh")
