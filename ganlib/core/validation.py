@@ -20,13 +20,17 @@ from typing import Any
 import numpy as np
 
 
-def _describe(value: Any) -> str:
+def _short_repr(value: Any) -> str:
+    """``repr(value)``, shortened to 73 characters; never raises."""
     try:
         text = repr(value)
     except Exception:  # e.g. an int too long for repr (sys.int_info.str_digits_check_threshold)
         text = f"<unprintable {type(value).__name__}>"
-    if len(text) > 80:
-        text = text[:60] + "..." + text[-10:]
+    return text if len(text) <= 80 else text[:60] + "..." + text[-10:]
+
+
+def _describe(value: Any) -> str:
+    text = _short_repr(value)
     return text if isinstance(value, int | float) else f"{text} ({type(value).__name__})"
 
 
@@ -94,7 +98,7 @@ def check_choice(name: str, value: Any, choices: Iterable[Any]) -> Any:
     except Exception:  # an unhashable or incomparable value, or an array's ambiguous truth
         known = False
     if not known:
-        raise ValueError(f"{name}={value!r} is not known; valid: {options}")
+        raise ValueError(f"{name}={_short_repr(value)} is not known; valid: {options}")
     return value
 
 

@@ -27,10 +27,13 @@ from scipy import stats
 from torch import nn
 
 from ganlib.core.device import make_generator
+from ganlib.core.validation import check_int
 from ganlib.mnist.data import NUM_CLASSES, to_signed_unit
 
 #: σ grid of the paper's ``parzen_ll.py``: ``numpy.logspace(-1, 0, 10)``.
 PAPER_SIGMAS: tuple[float, ...] = tuple(float(s) for s in np.logspace(-1.0, 0.0, 10))
+#: The widths σ the Parzen functions accept (σ² stays a normal float64).
+SIGMA_RANGE = (1e-150, 1e150)
 #: Goodfellow et al. 2014, Table 1: Parzen log-likelihood (nats) on the MNIST test set.
 PAPER_TABLE_1: tuple[tuple[str, float, float], ...] = (
     ("DBN", 138.0, 2.0),
@@ -59,10 +62,7 @@ def label_histogram(
     np.ndarray
         Shape (num_classes,), float64, summing to 1: :math:`h_c = \\#\\{i: y_i = c\\} / N`.
     """
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int | np.integer):
-        raise ValueError(f"num_classes must be a positive int, got {num_classes!r}")
-    if num_classes < 1:
-        raise ValueError(f"num_classes must be a positive int, got {num_classes!r}")
+    num_classes = check_int("num_classes", num_classes, 1, 100_000)
     try:
         labels = np.asarray(torch.as_tensor(labels).cpu()).reshape(-1)
     except (TypeError, ValueError, RuntimeError) as err:
@@ -108,7 +108,7 @@ def _as_matrix(x: np.ndarray | torch.Tensor, name: str) -> np.ndarray:
     if isinstance(x, torch.Tensor):
         x = x.detach().cpu().numpy()
     x = np.asarray(x, dtype=np.float64)
-    if x.ndim < 2:
+    if x.ndim < 2 or x.shape[0] == 0:
         raise ValueError(f"{name} must have shape (N, D) (one row per sample), got {x.shape}")
     if not np.all(np.isfinite(x)):
         raise ValueError(f"{name} holds NaN or inf; the features (or the images) are broken")
@@ -167,7 +167,16 @@ def frechet_distance(
     samples of one distribution give a positive value, shrinking roughly like 1/N).
     """
     a, b = _as_matrix(feats_a, "feats_a"), _as_matrix(feats_b, "feats_b")
-    return frechet_distance_from_statistics(*gaussian_statistics(a), *gaussian_statistics(b))
+    try:
+        with np.errstate(over="raise", invalid="raise"):
+            return frechet_distance_from_statistics(
+                *gaussian_statistics(a), *gaussian_statistics(b)
+            )
+    except FloatingPointError as err:
+        raise ValueError(
+            f"feats_a and feats_b: their statistics overflow float64 ({err}); features of "
+            "this size are not a network's activations"
+        ) from None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -201,6 +210,10 @@ class ParzenEstimate:
 def _unit_pixels(x: np.ndarray | torch.Tensor, name: str) -> torch.Tensor:
     """(N, ...) pixels in [0, 1] -> float64 tensor (N, D); anything else is a scaling mistake."""
     t = torch.as_tensor(x).detach().cpu().to(torch.float64)
+    if t.dim() == 0 or len(t) == 0:
+        raise ValueError(
+            f"{name} must hold at least one image (N, ...), got shape {tuple(t.shape)}"
+        )
     t = t.reshape(len(t), -1) if t.dim() >= 2 else t.reshape(-1, 1)
     if not torch.isfinite(t).all():
         raise ValueError(f"{name} holds NaN or inf pixels; a diverged generator's images?")
@@ -226,12 +239,19 @@ def _check_sigmas(sigmas: float | tuple[float, ...] | np.ndarray) -> np.ndarray:
     """σ as a 1-D float64 array of finite, positive widths, else ValueError naming sigma."""
     try:
         sig = np.atleast_1d(np.asarray(sigmas, dtype=np.float64))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ValueError(
             f"sigma must be a positive number (or a list of them), got {sigmas!r}"
         ) from None
-    if sig.ndim != 1 or sig.size == 0 or not np.all(np.isfinite(sig)) or np.any(sig <= 0):
-        raise ValueError(f"sigma must be finite and positive, got {sig}")
+    if (
+        sig.ndim != 1
+        or sig.size == 0
+        or not np.all((sig >= SIGMA_RANGE[0]) & (sig <= SIGMA_RANGE[1]))
+    ):
+        raise ValueError(
+            f"sigma must be finite and positive (within [{SIGMA_RANGE[0]:g}, "
+            f"{SIGMA_RANGE[1]:g}], where its square neither underflows nor overflows), got {sig}"
+        )
     return sig
 
 

@@ -273,15 +273,17 @@ def divergence_cause(values: Mapping[str, Any], limit: float = LOSS_LIMIT) -> st
     limit. Raises ``ValueError`` naming the entry when a value is not a real number.
     """
     limit = check_float("limit", limit, 0.0, low_open=True)
+    checked = {}
     for name, value in values.items():
         if isinstance(value, torch.Tensor) and value.numel() == 1:
             value = value.item()
         if not is_real(value):
             raise ValueError(f"{name} must be a real number, got {value!r}")
         try:
-            v = float(value)
+            checked[name] = float(value)
         except OverflowError:  # an int beyond float's range is beyond any limit
-            v = math.inf
+            checked[name] = math.inf
+    for name, v in checked.items():
         if not math.isfinite(v):
             return f"{name} became {v}"
         if abs(v) > limit:

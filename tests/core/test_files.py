@@ -102,9 +102,13 @@ def test_atomic_replace_gives_another_library_s_private_file_ordinary_permission
 
 
 def test_temporary_folder_is_removed_on_error(tmp_path: Path) -> None:
-    with pytest.raises(RuntimeError), temporary_folder(tmp_path / "x") as staging:
-        (staging / "half").write_bytes(b"?")
-        raise RuntimeError
+    def fail_inside() -> None:
+        with temporary_folder(tmp_path / "x") as staging:
+            (staging / "half").write_bytes(b"?")
+            raise RuntimeError
+
+    with pytest.raises(RuntimeError):
+        fail_inside()
     assert list(tmp_path.iterdir()) == []
 
 
@@ -124,9 +128,11 @@ def test_folder_lock_refuses_a_second_writer_and_dies_with_its_holder(tmp_path: 
     try:
         assert holder.stdout is not None
         assert holder.stdout.readline().strip() == "locked"
-        with pytest.raises(BlockingIOError, match="another process is writing to"):
-            with folder_lock(tmp_path):
-                pass
+        with (
+            pytest.raises(BlockingIOError, match="another process is writing to"),
+            folder_lock(tmp_path),
+        ):
+            pass
     finally:
         holder.send_signal(signal.SIGKILL)
         holder.wait()
