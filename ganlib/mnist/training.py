@@ -44,7 +44,6 @@ exploding losses, non-finite parameters), in which case the last good checkpoint
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import time
@@ -61,7 +60,7 @@ from ganlib.core.device import make_generator, pick_device
 from ganlib.core.files import atomic_write_text, remove_stale_temporaries
 from ganlib.core.interrupts import StopRequest
 from ganlib.core.losses import LOSSES, discriminator_loss, discriminator_loss_term, generator_loss
-from ganlib.core.validation import check_choice, check_float, check_int, is_real
+from ganlib.core.validation import check_choice, check_float, check_int
 from ganlib.mnist.data import to_uint8
 from ganlib.mnist.models import (
     ARCH_ALIASES,
@@ -72,30 +71,49 @@ from ganlib.mnist.models import (
     SeededDropout,
     build_gan,
 )
+from ganlib.mnist.run_checks import (
+    CHECKPOINT_KIND,
+    LOSS_LIMIT,
+    RESUMABLE_CHANGES,
+    DataMismatchError,
+    ResumeError,
+    SaveError,
+    check_resumable,
+    check_same_data,
+    check_training_state,
+    data_fingerprint,
+    describe_step,
+    divergence_cause,
+    nonfinite_parameter,
+)
 
-#: |loss| above this (nats) in any iteration means the logits have exploded: divergence.
-LOSS_LIMIT = 1e4
-#: Settings that may change when a run is resumed (they do not change the maths).
-RESUMABLE_CHANGES = ("steps", "log_every", "checkpoint_every", "grid_every")
+__all__ = [
+    "CHECKPOINT_KIND",
+    "HISTORY_KEYS",
+    "LOOPS",
+    "LOSSES",
+    "LOSS_LIMIT",
+    "RESUMABLE_CHANGES",
+    "CheckpointError",
+    "DataMismatchError",
+    "MNISTGANConfig",
+    "ResumeError",
+    "SaveError",
+    "TrainResult",
+    "check_images",
+    "data_fingerprint",
+    "divergence_cause",
+    "nonfinite_parameter",
+    "prepare_training",
+    "tile",
+    "to_uint8",
+    "train_gan",
+]
+
 HISTORY_KEYS = ("step", "epoch", "seconds", "d_loss", "g_loss", "d_real", "d_fake")
 STAT_KEYS = ("d_loss", "g_loss", "d_real", "d_fake")
 #: The orders of one iteration (see the module docstring).
 LOOPS: tuple[str, ...] = ("joint", "keras_gan", "tutorial")
-#: The ``kind`` in the header of a training checkpoint (:mod:`ganlib.core.checkpoint`).
-CHECKPOINT_KIND = "mnist-gan-training"
-_STATE_KEYS = ("generator", "discriminator", "opt_g", "opt_d", "config", "rng", "step", "perm")
-
-
-class ResumeError(ValueError):
-    """A run cannot start as asked: nothing to resume, changed settings, a checkpoint in the way."""
-
-
-class DataMismatchError(ValueError):
-    """A checkpoint was trained on other images than the ones given to resume it."""
-
-
-class SaveError(OSError):
-    """Writing a checkpoint or the history failed (full disk, no permission); training stopped."""
 
 
 @dataclass(frozen=True)
@@ -263,47 +281,6 @@ def check_images(images: torch.Tensor, batch_size: int) -> None:
         raise ValueError(
             f"images must lie in [-1, 1], got [{low:.3g}, {high:.3g}]; use to_signed_unit"
         )
-
-
-def divergence_cause(values: Mapping[str, Any], limit: float = LOSS_LIMIT) -> str | None:
-    """Why these losses mean the run has diverged, or ``None`` when they are healthy.
-
-    A value diverges when it is NaN or infinite, or when :math:`|v| >` ``limit`` (exploding
-    logits: a D loss of 2.6e10 is finite but no longer a GAN). The toy trainer uses the same
-    limit. Raises ``ValueError`` naming the entry when a value is not a real number.
-    """
-    limit = check_float("limit", limit, 0.0, low_open=True)
-    checked = {}
-    for name, value in values.items():
-        if isinstance(value, torch.Tensor) and value.numel() == 1:
-            value = value.item()
-        if not is_real(value):
-            raise ValueError(f"{name} must be a real number, got {value!r}")
-        try:
-            checked[name] = float(value)
-        except OverflowError:  # an int beyond float's range is beyond any limit
-            checked[name] = math.inf
-    for name, v in checked.items():
-        if not math.isfinite(v):
-            return f"{name} became {v}"
-        if abs(v) > limit:
-            return f"{name} reached {v:.3g}, beyond the loss limit {limit:g}"
-    return None
-
-
-def nonfinite_parameter(*modules: torch.nn.Module) -> str | None:
-    """The name of the first parameter or buffer holding NaN or inf, or ``None``."""
-    for module in modules:
-        for name, tensor in (*module.named_parameters(), *module.named_buffers()):
-            if tensor.is_floating_point() and not torch.isfinite(tensor).all():
-                return f"{type(module).__name__}.{name}"
-    return None
-
-
-def data_fingerprint(images: torch.Tensor) -> dict[str, Any]:
-    """Number and SHA-256 of the training images (float32 bytes), as a checkpoint records them."""
-    array = images.detach().to("cpu", torch.float32).contiguous().numpy()
-    return {"n_images": int(images.shape[0]), "sha256": hashlib.sha256(array).hexdigest()}
 
 
 class _Trainer:
@@ -696,92 +673,22 @@ def prepare_training(
                 "without resuming, or point to the folder of the run to continue"
             )
         state = load_checkpoint(path, map_location=device, kind=CHECKPOINT_KIND)
-        _check_state(path, state)
-        _check_resumable(path, config, state["config"])
-        _check_same_data(path, trainer.data, state)
+        check_training_state(path, state)
+        try:
+            saved = MNISTGANConfig.from_dict(state["config"]).to_dict()
+        except (ValueError, TypeError) as err:
+            raise CheckpointError(f"{path} holds an invalid config: {err}") from None
+        check_resumable(path, config.to_dict(), saved)
+        check_same_data(path, trainer.data, state)
         trainer.load_state_dict(state, path)
         print(f"ganlib: resumed from {path} at iteration {trainer.result.step}")
     elif path.exists() and not overwrite:
         raise ResumeError(
-            f"{path.parent} already holds a checkpoint ({path.name}{_step_of(path)}); resume it "
-            "(--resume, resume=True), write to another folder, or replace it (--overwrite, "
-            "overwrite=True)"
+            f"{path.parent} already holds a checkpoint ({path.name}{describe_step(path)}); "
+            "resume it (--resume, resume=True), write to another folder, or replace it "
+            "(--overwrite, overwrite=True)"
         )
     return trainer
-
-
-def _step_of(path: Path) -> str:
-    try:
-        state = load_checkpoint(path, kind=CHECKPOINT_KIND)
-        return f", step {state['step']} of {state['config']['steps']}"
-    except (CheckpointError, KeyError, TypeError, OSError):
-        return ", unreadable"
-
-
-def _check_state(path: Path, state: dict[str, Any]) -> None:
-    """Refuse a file that is a checkpoint, but not of a training run."""
-    missing = [k for k in _STATE_KEYS if k not in state]
-    if not missing:
-        return
-    if state and all(isinstance(v, torch.Tensor) for v in state.values()):
-        what = (
-            "only a model's weights (a state_dict such as export_generator writes), no "
-            "optimiser, random state or data order"
-        )
-    else:
-        what = f"no {', '.join(missing)}"
-    raise CheckpointError(
-        f"{path} is not a training checkpoint: it holds {what}, so training cannot resume from "
-        "it. Load weights with ganlib.mnist.pretrained.load_pretrained_generator, or start a new "
-        "run without resuming."
-    )
-
-
-def _check_resumable(path: Path, config: MNISTGANConfig, saved: dict[str, Any]) -> None:
-    try:
-        saved = MNISTGANConfig.from_dict(saved).to_dict()
-    except (ValueError, TypeError) as err:
-        raise CheckpointError(f"{path} holds an invalid config: {err}") from None
-    current = config.to_dict()
-    if saved["arch"] != current["arch"]:
-        raise ResumeError(
-            f"{path} is a checkpoint of arch {saved['arch']!r}, not {current['arch']!r}: resume "
-            f"it with --arch {saved['arch']}, or train {current['arch']!r} in another folder"
-        )
-    changed = [k for k in current if k not in RESUMABLE_CHANGES and current[k] != saved[k]]
-    if changed:
-        detail = ", ".join(f"{k}: checkpoint {saved[k]!r} vs now {current[k]!r}" for k in changed)
-        raise ResumeError(
-            f"cannot resume {path}: settings differ from the checkpoint ({detail}); only "
-            f"{', '.join(RESUMABLE_CHANGES)} may change. Use the checkpoint's settings or "
-            "another folder."
-        )
-
-
-def _describe_data(data: Mapping[str, Any]) -> str:
-    parts = [str(data[k]) for k in ("dataset", "split") if data.get(k) is not None]
-    if data.get("limit") is not None:
-        parts.append(f"first {data['limit']}")
-    sha = str(data.get("sha256", "?"))[:12]
-    return f"{' '.join(parts) or 'images'} ({data.get('n_images', '?')} images, sha256 {sha}...)"
-
-
-def _check_same_data(path: Path, now: dict[str, Any], state: dict[str, Any]) -> None:
-    saved = state.get("data")
-    if saved is None:  # a checkpoint from before data were recorded: the size at least
-        if len(state["perm"]) != now["n_images"]:
-            raise DataMismatchError(
-                f"{path} was trained on {len(state['perm'])} images, now {now['n_images']} are "
-                "given; resume with the same data (the same --dataset and --limit)"
-            )
-        print(f"ganlib: {path} does not record its data; cannot check they are the same")
-        return
-    if saved.get("sha256") != now["sha256"] or saved.get("n_images") != now["n_images"]:
-        raise DataMismatchError(
-            f"cannot resume {path} on other data: it was trained on {_describe_data(saved)}, "
-            f"now given {_describe_data(now)}. Resume with the same --dataset and --limit, or "
-            "train a new run in another folder."
-        )
 
 
 def train_gan(
