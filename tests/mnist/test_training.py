@@ -248,7 +248,6 @@ def test_history_records_and_sample_grids(images: torch.Tensor) -> None:
     assert set(h) == set(HISTORY_KEYS)
     assert h["step"] == [4, 8, 12]
     assert h["epoch"] == [0, 1, 2]
-    assert all(0 < v < 1 for v in h["d_real"] + h["d_fake"])
     assert result.sample_epochs == [0, 1, 2]
     assert all(s.shape == (4, 28, 28) and s.dtype == torch.uint8 for s in result.samples)
     assert not torch.equal(result.samples[0], result.samples[-1])
