@@ -102,6 +102,21 @@ def describe_step(path: Path) -> str:
         return ", unreadable"
 
 
+def check_run_folder(path: Path, resume: bool, overwrite: bool) -> None:
+    """Refuse to resume without a checkpoint, and to replace one without ``overwrite``."""
+    if resume and not path.is_file():
+        raise ResumeError(
+            f"nothing to resume in {path.parent}: there is no {path.name} there; start "
+            "without resuming, or point to the folder of the run to continue"
+        )
+    if not resume and path.exists() and not overwrite:
+        raise ResumeError(
+            f"{path.parent} already holds a checkpoint ({path.name}{describe_step(path)}); "
+            "resume it (--resume, resume=True), write to another folder, or replace it "
+            "(--overwrite, overwrite=True)"
+        )
+
+
 def check_training_state(path: Path, state: dict[str, Any]) -> None:
     """Refuse a file that is a checkpoint, but not of a training run."""
     missing = [k for k in TRAINING_STATE_KEYS if k not in state]

@@ -13,6 +13,8 @@ recipe (:meth:`MNISTGANConfig.keras_gan`, :meth:`MNISTGANConfig.tutorial`); flag
 A folder that holds a checkpoint is never replaced silently: ``--resume`` continues it
 (bit-for-bit on the same device), ``--overwrite`` starts afresh. Ctrl-C and SIGTERM stop at the
 next iteration boundary and save first. Every setting and path is checked before training.
+While a run writes to OUT it holds ``OUT/.ganlib-train.lock`` (released however the process
+ends), so a second run into the same folder is refused.
 
 Exit status (every expected failure is one line on stderr; a traceback means a bug):
 
@@ -58,6 +60,7 @@ from ganlib.mnist.training import (
     SaveError,
     TrainResult,
     _Trainer,
+    check_run_folder,
     prepare_training,
     tile,
 )
@@ -114,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("--limit", type=int, default=None, help="train on the first N images only")
     add("--out", default="runs/mnist_gan", help="folder for checkpoint, history and PNGs")
     add("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
-    add("--overwrite", action="store_true", help="replace a checkpoint already in OUT")
+    add("--overwrite", action="store_true", help="replace a checkpoint (and PNGs) in OUT")
     add("--device", default=None, help="cuda, mps or cpu (default: best available)")
     add("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
     add("--no-progress", action="store_true")
@@ -146,6 +149,8 @@ def _check_cli_settings(args: argparse.Namespace, config: MNISTGANConfig) -> Non
 
 
 def _pick_device(name: str | None) -> torch.device:
+    if name is not None and name.split(":")[0] not in ("cuda", "mps", "cpu"):
+        raise ValueError(f"--device {name} is not a device type; use cuda, mps or cpu")
     device = pick_device(name)
     if device.type == "cuda" and device.index is not None:
         count = torch.cuda.device_count()
@@ -222,6 +227,7 @@ def _prepare(args: argparse.Namespace) -> tuple[_Trainer, torch.device]:
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     try:
+        check_run_folder(out / "checkpoint.pt", args.resume, args.overwrite)  # before loading data
         images, info = load_images(args)
         trainer = prepare_training(
             config, images, device=device, checkpoint_path=out / "checkpoint.pt",
@@ -280,6 +286,8 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(err)
     except BlockingIOError as err:
         return _fail(CommandError("bad input", str(err)))
+    except KeyboardInterrupt:  # before training began (loading data): nothing to save
+        return _fail(CommandError("interrupted", "interrupted before training began"))
 
 
 def _run(args: argparse.Namespace, argv: list[str]) -> int:

@@ -79,10 +79,10 @@ from ganlib.mnist.run_checks import (
     ResumeError,
     SaveError,
     check_resumable,
+    check_run_folder,
     check_same_data,
     check_training_state,
     data_fingerprint,
-    describe_step,
     divergence_cause,
     nonfinite_parameter,
 )
@@ -101,6 +101,7 @@ __all__ = [
     "SaveError",
     "TrainResult",
     "check_images",
+    "check_run_folder",
     "data_fingerprint",
     "divergence_cause",
     "nonfinite_parameter",
@@ -308,6 +309,7 @@ class _Trainer:
         self.result = TrainResult(config, self.G, self.D, data=data_fingerprint(images))
         self.data = self.result.data
         self.history_path: Path | None = None
+        self.written_step: int | None = None  # the last checkpoint this process wrote
         self.stop = StopRequest()
 
     # -- randomness --------------------------------------------------------------------------
@@ -524,7 +526,7 @@ class _Trainer:
         try:
             if path is not None and r.saved_step != r.step:
                 save_checkpoint(path, self.state_dict(), kind=CHECKPOINT_KIND)
-                r.saved_step = r.step
+                r.saved_step = self.written_step = r.step
             self.write_history()
         except OSError as err:
             raise SaveError(
@@ -544,8 +546,8 @@ class _Trainer:
         last = r.history["step"][-1] if r.history["step"] else 0
         kept = (
             f"the last good checkpoint ({self.describe_saved()}) is kept"
-            if r.checkpoint_path is not None
-            else "nothing was saved"
+            if r.saved_step is not None
+            else "no checkpoint was written before"
         )
         r.status = "diverged"
         r.message = (
@@ -554,7 +556,10 @@ class _Trainer:
             f"{c.lr_d:g}/{c.lr_g:g}) or change the seed."
         )
         tqdm.write(f"ganlib: {r.message}")
-        self.write_history()
+        try:
+            self.write_history()
+        except OSError as err:  # the run has stopped anyway; say so rather than hide it
+            tqdm.write(f"ganlib: could not write {self.history_path}: {err}")
 
     # -- the loop ----------------------------------------------------------------------------
     def run(self, progress: bool, callback: Callable[[TrainResult], None] | None) -> TrainResult:
@@ -624,7 +629,10 @@ class _Trainer:
             r.message = f"stopped by {reason} after iteration {r.step}"
         if not self.save(f"when {reason} stopped the run" if reason else "at the end"):
             return
-        where = "" if r.checkpoint_path is None else f"checkpoint saved at step {r.step}"
+        where = ""
+        if r.checkpoint_path is not None:
+            done = "saved" if self.written_step == r.step else "up to date (resumed at the end)"
+            where = f"checkpoint {done} at step {r.step}"
         if reason is not None:
             r.message += f"; {where or 'nothing saved (no checkpoint path)'}"
             tqdm.write(f"ganlib: {r.message} ({r.checkpoint_path})" if where else r.message)
@@ -666,12 +674,8 @@ def prepare_training(
         return trainer
     path = trainer.result.checkpoint_path = Path(checkpoint_path)
     remove_stale_temporaries(path)  # leftovers of a save that was killed
+    check_run_folder(path, resume, overwrite)
     if resume:
-        if not path.is_file():
-            raise ResumeError(
-                f"nothing to resume in {path.parent}: there is no {path.name} there; start "
-                "without resuming, or point to the folder of the run to continue"
-            )
         state = load_checkpoint(path, map_location=device, kind=CHECKPOINT_KIND)
         check_training_state(path, state)
         try:
@@ -682,12 +686,6 @@ def prepare_training(
         check_same_data(path, trainer.data, state)
         trainer.load_state_dict(state, path)
         print(f"ganlib: resumed from {path} at iteration {trainer.result.step}")
-    elif path.exists() and not overwrite:
-        raise ResumeError(
-            f"{path.parent} already holds a checkpoint ({path.name}{describe_step(path)}); "
-            "resume it (--resume, resume=True), write to another folder, or replace it "
-            "(--overwrite, overwrite=True)"
-        )
     return trainer
 
 

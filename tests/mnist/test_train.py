@@ -110,7 +110,7 @@ def test_recipes_set_the_defaults_and_flags_override_them(tmp_path: Path) -> Non
         (["--limit", "100000"], "--limit 100000 exceeds the 4,000 images"),
         (["--batch-size", "1000000000", "--limit", "4000"], "batch_size must be an int in"),
         (["--batch-size", "5000", "--limit", "-"], "batch_size=5000 exceeds the 4000 images"),
-        (["--device", "tpu"], "prefer='tpu' is not a device type"),
+        (["--device", "tpu"], "--device tpu is not a device type; use cuda, mps or cpu"),
         (["--threads", "0"], "--threads must be an int in [1, 1024]"),
         (["--export-name", "../../escape"], "--export-name must be 1-64 letters"),
         (["--resume", "--overwrite"], "--resume and --overwrite exclude each other"),
