@@ -5,7 +5,8 @@
     (the generator and discriminator losses, one implementation for every trainer),
     :mod:`~ganlib.core.device` (device choice at run time, explicit seeding),
     :mod:`~ganlib.core.files` (atomic writes, hashes), :mod:`~ganlib.core.checkpoint`
-    (checkpoints of plain state_dicts), :mod:`~ganlib.core.densities` (closed-form densities),
+    (self-checking checkpoints of plain state_dicts), :mod:`~ganlib.core.interrupts` (Ctrl-C and
+    SIGTERM as a stop request), :mod:`~ganlib.core.densities` (closed-form densities),
     :mod:`~ganlib.core.game` (Algorithm 1, one move at a time: the toy's and the plane's game).
 ``ganlib/live/`` — the live-dashboard framework (notebooks 01-03 and the presenter mode)
     :mod:`~ganlib.live.figure` (one figure, redrawn by blitting), :mod:`~ganlib.live.dashboard`
@@ -20,7 +21,8 @@
     :mod:`~ganlib.toy.js_estimate`, :mod:`~ganlib.toy.plots`, :mod:`~ganlib.toy.dashboard`.
 ``ganlib/plane/`` — notebook 03, the game in the plane (2-D targets, mode collapse)
 ``ganlib/mnist/`` — notebook 04, an MNIST GAN
-    :mod:`~ganlib.mnist.data`, :mod:`~ganlib.mnist.models`, :mod:`~ganlib.mnist.training`,
+    :mod:`~ganlib.mnist.data`, :mod:`~ganlib.mnist.download`, :mod:`~ganlib.mnist.models`,
+    :mod:`~ganlib.mnist.training`, :mod:`~ganlib.mnist.run_checks`,
     :mod:`~ganlib.mnist.train` (``python -m ganlib.mnist.train``), :mod:`~ganlib.mnist.classifier`,
     :mod:`~ganlib.mnist.metrics`, :mod:`~ganlib.mnist.pretrained` (the shipped weights).
 

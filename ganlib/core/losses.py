@@ -80,10 +80,35 @@ def discriminator_loss(
     torch.Tensor
         A scalar.
     """
+    return discriminator_loss_term(real_logits, True, kind) + discriminator_loss_term(
+        fake_logits, False, kind
+    )
+
+
+def discriminator_loss_term(
+    logits: torch.Tensor, real: bool, kind: str = "non-saturating"
+) -> torch.Tensor:
+    r"""One of the two terms of :func:`discriminator_loss`: on real samples or on fakes.
+
+    For the log games :math:`\mathrm{BCE}(l, 1)` on real samples and :math:`\mathrm{BCE}(l, 0)`
+    on fakes (each :math:`\ln 2` when D = 1/2); for ``"least-squares"``
+    :math:`\tfrac12 \overline{(l - 1)^2}` and :math:`\tfrac12 \overline{l^2}`. Keras-GAN's
+    loop takes one Adam step of D on each term (notebook 04); their sum is
+    :func:`discriminator_loss`.
+
+    Parameters
+    ----------
+    logits : torch.Tensor
+        D's outputs on one minibatch, any shape.
+    real : bool
+        True for real samples (target 1), False for generated ones (target 0).
+    kind : str
+        One of :data:`LOSSES`.
+    """
     check_choice("loss", kind, LOSSES)
     if kind == "least-squares":
-        return 0.5 * (real_logits - 1.0).pow(2).mean() + 0.5 * fake_logits.pow(2).mean()
-    return _bce(real_logits, 1.0) + _bce(fake_logits, 0.0)
+        return 0.5 * (logits - 1.0).pow(2).mean() if real else 0.5 * logits.pow(2).mean()
+    return _bce(logits, 1.0 if real else 0.0)
 
 
 def generator_loss(fake_logits: torch.Tensor, kind: str = "non-saturating") -> torch.Tensor:

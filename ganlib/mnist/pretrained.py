@@ -1,9 +1,12 @@
 """Weights the project trained with its own code, shipped in ``ganlib/mnist/weights/``.
 
 Each ``generator_<name>.pt`` is a float16 ``state_dict`` (half the size of float32; the loader
-converts back to float32), and ``generator_<name>.json`` records the architecture, the training
-config, the exact ``python -m ganlib.mnist.train`` command, the training time and device, and the
-quality numbers of :func:`ganlib.mnist.metrics.evaluate_generator`. Notebook 04 starts from
+converts back to float32; float32 when a value does not fit float16), and
+``generator_<name>.json`` records the architecture, the training config, the exact
+``python -m ganlib.mnist.train`` command, the training time and device, the file's SHA-256 and
+the quality numbers of :func:`ganlib.mnist.metrics.evaluate_generator`. The loaders check the
+SHA-256 before they read a byte of the weights, so a damaged or swapped file is refused with a
+message instead of drawing wrong digits. Notebook 04 starts from
 :func:`load_pretrained_generator`, so a learner sees good digits within seconds on a laptop.
 
 Shipped (trained on the 4,000 offline digits, 6,000 iterations of batch 64, CPU, one thread):
@@ -26,19 +29,21 @@ from typing import Any
 
 import torch
 
-from ganlib.core.checkpoint import load_checkpoint, save_checkpoint
-from ganlib.core.files import atomic_write_text
+from ganlib.core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from ganlib.core.files import atomic_write_text, sha256_file
+from ganlib.core.validation import check_choice, check_file_stem
 from ganlib.mnist import WEIGHTS_DIR
 from ganlib.mnist.classifier import MNISTClassifier
 from ganlib.mnist.models import Generator, build_gan
 
 KINDS = ("generator", "classifier")
+#: Export dtypes: ``"auto"`` is float16 when every value fits, else float32.
+EXPORT_DTYPES = ("auto", "float16", "float32")
 
 
 def _paths(kind: str, name: str, root: str | Path | None) -> tuple[Path, Path]:
     """``<root>/<kind>_<name>.pt`` and its ``.json`` record."""
-    if not isinstance(name, str) or not name.replace("_", "").replace("-", "").isalnum():
-        raise ValueError(f"name={name!r} must be letters, digits, '-' or '_' (e.g. 'default')")
+    check_file_stem("name", name)
     folder = WEIGHTS_DIR if root is None else Path(root)
     return folder / f"{kind}_{name}.pt", folder / f"{kind}_{name}.json"
 
@@ -90,14 +95,30 @@ def load_pretrained_generator(
         ``G: z (N, G.latent_dim) -> images (N, 1, 28, 28)`` in ``[-1, 1]``; draw
         :math:`z \\sim \\mathcal{N}(0, I)` with ``torch.randn(n, G.latent_dim, generator=...)``.
     """
-    weights, _ = _paths("generator", name, root)
+    weights, meta = _paths("generator", name, root)
     info = pretrained_info(name, root)
     generator, _ = build_gan(info["arch"], info["latent_dim"])
-    state = load_checkpoint(weights, map_location="cpu")
-    generator.load_state_dict(
-        {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
-    )
+    state = _load_weights(weights, info, kind="generator")
+    _fill(generator, state, weights, meta, f"a {info['arch']!r} generator")
     return generator.to(device).eval()
+
+
+def _load_weights(weights: Path, info: dict[str, Any], kind: str | None) -> dict[str, Any]:
+    """The state_dict in ``weights``, checked against the record's SHA-256 (and its header)."""
+    state = load_checkpoint(weights, map_location="cpu", sha256=info.get("sha256"), kind=kind)
+    return {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
+
+
+def _fill(module: torch.nn.Module, state: dict[str, Any], weights: Path, meta: Path, what: str):
+    """``module.load_state_dict(state)``, or a message that says which file does not fit."""
+    try:
+        module.load_state_dict(state)
+    except RuntimeError as err:
+        first = str(err).strip().splitlines()
+        raise CheckpointError(
+            f"{weights} does not hold {what}, as {meta.name} says ({' '.join(first[:2])}); "
+            "the weights belong to another architecture. Export them again, or fix the record."
+        ) from None
 
 
 def load_pretrained_classifier(
@@ -114,9 +135,11 @@ def load_pretrained_classifier(
             f"no classifier weights at {weights}; train them with "
             f"`python -m ganlib.mnist.classifier --out {weights}`"
         )
-    arch = classifier_info(name, root)["architecture"]
+    info = classifier_info(name, root)
+    arch = info["architecture"]
     model = MNISTClassifier(tuple(arch["channels"]), arch["feature_dim"])
-    model.load_state_dict(load_checkpoint(weights, map_location="cpu"))
+    state = _load_weights(weights, info, kind=None)
+    _fill(model, state, weights, weights.with_suffix(".json"), "this classifier")
     return model.to(device).eval()
 
 
@@ -126,8 +149,9 @@ def export_generator(
     folder: str | Path,
     name: str = "default",
     info: dict[str, Any] | None = None,
+    dtype: str = "auto",
 ) -> Path:
-    """Write ``generator_<name>.pt`` (float16 state_dict) and ``generator_<name>.json``.
+    """Write ``generator_<name>.pt`` (a state_dict) and ``generator_<name>.json`` with its SHA-256.
 
     Parameters
     ----------
@@ -139,25 +163,62 @@ def export_generator(
         Destination folder (:data:`ganlib.mnist.WEIGHTS_DIR` for the shipped ones).
     info : dict, optional
         Extra JSON fields (command, device, timing, quality).
+    dtype : {"auto", "float16", "float32"}
+        float16 halves the file; ``"auto"`` uses it when every value lies within float16's
+        range (:math:`|v| \\le 65504`) and float32 otherwise (printed); ``"float16"`` refuses
+        values it cannot hold. A NaN or infinite value is always refused.
+
+    Raises
+    ------
+    ValueError
+        A parameter or buffer holds NaN or inf, or does not fit ``dtype="float16"``.
     """
+    check_choice("dtype", dtype, EXPORT_DTYPES)
     weights, meta = _paths("generator", name, folder)
-    state = {
-        k: v.detach().cpu().half() if v.is_floating_point() else v.detach().cpu()
-        for k, v in generator.state_dict().items()
-    }
-    save_checkpoint(weights, state)  # temporary file, then rename: never half-written
+    state = {k: v.detach().cpu() for k, v in generator.state_dict().items()}
+    chosen = _export_dtype(state, dtype)
+    target = torch.float16 if chosen == "float16" else torch.float32
+    state = {k: v.to(target) if v.is_floating_point() else v for k, v in state.items()}
+    save_checkpoint(weights, state, kind="generator")  # temporary file, then rename
     record = {
         "name": name,
         "arch": config.arch,
         "latent_dim": generator.latent_dim,
         "weights": weights.name,
-        "dtype": "float16",
+        "dtype": chosen,
+        "sha256": sha256_file(weights),
         "config": config.to_dict(),
         **(info or {}),
     }
     record.setdefault("quality", None)
     atomic_write_text(meta, json.dumps(record, indent=2) + "\n")
     return weights
+
+
+def _export_dtype(state: dict[str, torch.Tensor], dtype: str) -> str:
+    """The dtype to export in: refuses NaN/inf, and float16 for values beyond its range."""
+    limit = torch.finfo(torch.float16).max
+    too_big = None
+    for key, value in state.items():
+        if not value.is_floating_point():
+            continue
+        if not torch.isfinite(value).all():
+            raise ValueError(
+                f"generator: {key} holds NaN or inf (the run diverged); export a healthy "
+                "checkpoint's generator instead"
+            )
+        peak = value.abs().max().item() if value.numel() else 0.0
+        if peak > limit and too_big is None:
+            too_big = (key, peak)
+    if too_big is None:
+        return "float32" if dtype == "float32" else "float16"
+    key, peak = too_big
+    reason = f"{key} reaches {peak:.3g}, beyond float16's largest value {limit:g}"
+    if dtype == "float16":
+        raise ValueError(f"dtype='float16' cannot hold the weights: {reason}; use 'float32'")
+    if dtype == "auto":
+        print(f"ganlib: exporting in float32, not float16: {reason}")
+    return "float32"
 
 
 def evaluate_pretrained(

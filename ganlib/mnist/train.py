@@ -6,56 +6,118 @@ Example (each shipped generator's exact command is in ``ganlib/mnist/weights/gen
         --export ganlib/mnist/weights --export-name keras_gan
 
 writes ``runs/kg/checkpoint.pt`` (every ``--checkpoint-every`` iterations, at the end and on
-Ctrl-C), ``runs/kg/history.json`` and one PNG sample grid per ``--grid-every`` epochs in
-``runs/kg/samples/``. ``--resume`` continues from the checkpoint, bit-for-bit on the same
-device. Exit status: 0 finished, 1 diverged (NaN loss), 130 interrupted.
+Ctrl-C or SIGTERM), ``runs/kg/history.json`` and one PNG sample grid per ``--grid-every`` epochs
+in ``runs/kg/samples/``. ``--recipe keras_gan`` or ``--recipe tutorial`` starts from a reference
+recipe (:meth:`MNISTGANConfig.keras_gan`, :meth:`MNISTGANConfig.tutorial`); flags override it.
+
+A folder that holds a checkpoint is never replaced silently: ``--resume`` continues it
+(bit-for-bit on the same device), ``--overwrite`` starts afresh. Ctrl-C and SIGTERM stop at the
+next iteration boundary and save first. Every setting and path is checked before training.
+While a run writes to OUT it holds ``OUT/.ganlib-train.lock`` (released however the process
+ends), so a second run into the same folder is refused.
+
+Exit status (every expected failure is one line on stderr; a traceback means a bug):
+
+====  ==============================================================================
+0     finished
+2     bad input: a setting, a path, --resume without a checkpoint, a changed setting
+3     data error: damaged data or checkpoint file, a checkpoint of other data
+4     diverged: a loss became NaN, inf or exploded, or a parameter became NaN or inf
+5     I/O error: a file could not be written (full disk, permissions)
+130   interrupted by Ctrl-C or SIGTERM (after saving)
+====  ==============================================================================
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import shlex
 import sys
+import tempfile
 import time
+from dataclasses import fields
 from pathlib import Path
+from typing import Any
 
 import torch
 
+from ganlib.core.checkpoint import CheckpointError
 from ganlib.core.device import pick_device
-from ganlib.core.files import atomic_write_text
+from ganlib.core.files import (
+    atomic_open,
+    folder_lock,
+    remove_stale_temporaries_in,
+)
+from ganlib.core.validation import check_file_stem, check_int
+from ganlib.mnist.data import DataFileError, load_dataset, to_signed_unit
 from ganlib.mnist.models import ARCHITECTURES
-from ganlib.mnist.training import LOSSES, MNISTGANConfig, TrainResult, tile, train_gan
+from ganlib.mnist.training import (
+    LOOPS,
+    LOSSES,
+    DataMismatchError,
+    MNISTGANConfig,
+    ResumeError,
+    SaveError,
+    TrainResult,
+    _Trainer,
+    check_run_folder,
+    prepare_training,
+    tile,
+)
 
-EXIT_CODES = {"completed": 0, "diverged": 1, "interrupted": 130}
+EXIT_CODES = {
+    "completed": 0,
+    "bad input": 2,
+    "data error": 3,
+    "diverged": 4,
+    "I/O error": 5,
+    "interrupted": 130,
+}
+RECIPES = {
+    "default": MNISTGANConfig,
+    "keras_gan": MNISTGANConfig.keras_gan,
+    "tutorial": MNISTGANConfig.tutorial,
+}
+LOCK_NAME = ".ganlib-train.lock"
+
+
+class CommandError(Exception):
+    """An expected failure: ``kind`` is a key of :data:`EXIT_CODES`, the message one line."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser (defaults from :class:`MNISTGANConfig`)."""
+    """The argument parser (config defaults: the ``--recipe``'s, :class:`MNISTGANConfig`'s)."""
     d = MNISTGANConfig()
     p = argparse.ArgumentParser(prog="ganlib-train", description=__doc__.splitlines()[0])
     add = p.add_argument
-    add("--arch", choices=ARCHITECTURES, default=d.arch)
+    add("--recipe", choices=tuple(RECIPES), default="default", help="defaults of the settings")
+    add("--arch", choices=ARCHITECTURES, default=None, help=f"default {d.arch}")
     add("--latent-dim", type=int, default=None, help="default: the architecture's own")
-    add("--steps", type=int, default=d.steps, help="iterations (k D steps + 1 G step each)")
-    add("--batch-size", type=int, default=d.batch_size)
-    add("--k", type=int, default=d.k, help="discriminator steps per iteration")
-    add("--loss", choices=LOSSES, default=d.loss)
-    add("--lr-d", type=float, default=d.lr_d)
-    add("--lr-g", type=float, default=d.lr_g)
-    add("--beta1", type=float, default=d.beta1)
-    add("--beta2", type=float, default=d.beta2)
-    add("--seed", type=int, default=d.seed)
-    add("--log-every", type=int, default=d.log_every)
-    add("--checkpoint-every", type=int, default=d.checkpoint_every)
-    add("--grid-every", type=int, default=d.grid_every, help="epochs between sample grids")
-    add("--grid-size", type=int, default=d.grid_size)
+    add("--steps", type=int, default=None, help=f"iterations (default {d.steps})")
+    add("--batch-size", type=int, default=None, help=f"default {d.batch_size}")
+    add("--k", type=int, default=None, help=f"D steps per iteration (default {d.k})")
+    add("--loop", choices=LOOPS, default=None, help=f"order of one iteration (default {d.loop})")
+    add("--loss", choices=LOSSES, default=None, help=f"default {d.loss}")
+    add("--lr-d", type=float, default=None, help=f"default {d.lr_d:g}")
+    add("--lr-g", type=float, default=None, help=f"default {d.lr_g:g}")
+    add("--beta1", type=float, default=None, help=f"default {d.beta1:g}")
+    add("--beta2", type=float, default=None, help=f"default {d.beta2:g}")
+    add("--seed", type=int, default=None, help=f"default {d.seed}")
+    add("--log-every", type=int, default=None, help=f"default {d.log_every}")
+    add("--checkpoint-every", type=int, default=None, help=f"default {d.checkpoint_every}")
+    add("--grid-every", type=int, default=None, help=f"epochs between grids ({d.grid_every})")
+    add("--grid-size", type=int, default=None, help=f"default {d.grid_size}")
     add("--dataset", choices=("mnist", "fashion-mnist"), default="mnist")
     add("--data-dir", default=None, help="IDX folder root (default: $GANLIB_DATA_DIR or data/)")
     add("--no-download", action="store_true", help="never download (MNIST: offline subset)")
     add("--limit", type=int, default=None, help="train on the first N images only")
     add("--out", default="runs/mnist_gan", help="folder for checkpoint, history and PNGs")
     add("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+    add("--overwrite", action="store_true", help="replace a checkpoint (and PNGs) in OUT")
     add("--device", default=None, help="cuda, mps or cpu (default: best available)")
     add("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
     add("--no-progress", action="store_true")
@@ -65,84 +127,183 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def config_from_args(args: argparse.Namespace) -> MNISTGANConfig:
-    """Map the parsed arguments onto a validated :class:`MNISTGANConfig`."""
-    names = MNISTGANConfig.__dataclass_fields__
-    return MNISTGANConfig(**{k: v for k, v in vars(args).items() if k in names})
+    """Map the parsed arguments onto a validated :class:`MNISTGANConfig` (``--recipe`` first)."""
+    names = {f.name for f in fields(MNISTGANConfig)}
+    given = {k: v for k, v in vars(args).items() if k in names and v is not None}
+    return RECIPES[args.recipe](**given)
 
 
-def load_images(args: argparse.Namespace) -> tuple[torch.Tensor, str]:
-    """The training images as a float tensor in [-1, 1] and a description of their source."""
-    from ganlib.mnist.data import load_dataset, to_signed_unit
+def _check_cli_settings(args: argparse.Namespace, config: MNISTGANConfig) -> None:
+    """The settings that are not part of the config, with the flag's name in the message."""
+    if args.threads is not None:
+        check_int("--threads", args.threads, 1, 1024)
+    if args.limit is not None:
+        check_int("--limit", args.limit, 1)
+        if args.limit < config.batch_size:
+            raise ValueError(
+                f"--limit {args.limit} is less than one batch (--batch-size {config.batch_size})"
+            )
+    check_file_stem("--export-name", args.export_name)
+    if args.resume and args.overwrite:
+        raise ValueError("--resume and --overwrite exclude each other: continue or start afresh")
 
+
+def _pick_device(name: str | None) -> torch.device:
+    if name is not None and name.split(":")[0] not in ("cuda", "mps", "cpu"):
+        raise ValueError(f"--device {name} is not a device type; use cuda, mps or cpu")
+    device = pick_device(name)
+    if device.type == "cuda" and device.index is not None:
+        count = torch.cuda.device_count()
+        if device.index >= count:
+            raise ValueError(f"--device {name}: this machine has {count} CUDA device(s)")
+    return device
+
+
+def _writable_folder(flag: str, folder: Path) -> None:
+    """Create ``folder`` if needed and check that a file can be written there (before training)."""
+    if folder.exists() and not folder.is_dir():
+        raise CommandError("bad input", f"{flag} {folder} is a file, not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as err:
+        raise CommandError(
+            "I/O error", f"{flag} {folder} is not writable: {err.strerror or err}"
+        ) from None
+
+
+def load_images(args: argparse.Namespace) -> tuple[torch.Tensor, dict[str, Any]]:
+    """The training images as a float tensor in [-1, 1] and a record of what they are."""
     data = load_dataset(args.dataset, "train", root=args.data_dir, download=not args.no_download)
+    if args.limit is not None and args.limit > len(data):
+        raise CommandError(
+            "bad input", f"--limit {args.limit} exceeds the {len(data):,} images of {data.source}"
+        )
     images = data.images if args.limit is None else data.images[: args.limit]
-    return to_signed_unit(images), f"{data.source} ({len(images):,} images)"
+    info = {"dataset": args.dataset, "split": "train", "limit": args.limit, "source": data.source}
+    return to_signed_unit(images), info
 
 
 def save_png(path: Path, samples: torch.Tensor) -> None:
-    """Write a uint8 sample grid ``(n, 28, 28)`` as a PNG."""
+    """Write a uint8 sample grid ``(n, 28, 28)`` as a PNG, atomically."""
     from matplotlib.image import imsave
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    imsave(path, tile(samples), cmap="gray", vmin=0, vmax=255)
+    with atomic_open(path, "wb") as f:
+        imsave(f, tile(samples).numpy(), cmap="gray", vmin=0, vmax=255, format="png")
 
 
 def _png_writer(out: Path):
     """A training callback that writes each new sample grid as ``samples/epoch_NNNN.png``."""
-    written = {"n": 0}
+    written = {"n": 0, "failed": False}
 
     def callback(result: TrainResult) -> None:
         for i in range(written["n"], len(result.samples)):
-            save_png(
-                out / "samples" / f"epoch_{result.sample_epochs[i]:04d}.png", result.samples[i]
-            )
+            path = out / "samples" / f"epoch_{result.sample_epochs[i]:04d}.png"
+            try:
+                save_png(path, result.samples[i])
+            except OSError as err:  # the checkpoint holds the grids too: say so, keep training
+                if not written["failed"]:
+                    print(f"ganlib: could not write {path} ({err}); the checkpoint keeps the grids")
+                written["failed"] = True
         written["n"] = len(result.samples)
 
     return callback
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit status (0 finished, 1 diverged, 130 Ctrl-C)."""
-    argv = sys.argv[1:] if argv is None else list(argv)
-    p = build_parser()
-    args = p.parse_args(argv)
+def _prepare(args: argparse.Namespace) -> tuple[_Trainer, torch.device]:
+    """Everything before the first iteration; raises :class:`CommandError`."""
     try:
         config = config_from_args(args)
-        if args.threads is not None and args.threads < 1:
-            raise ValueError(f"--threads must be >= 1, got {args.threads}")
-        if args.limit is not None and args.limit < config.batch_size:
-            raise ValueError(f"--limit must be >= --batch-size ({config.batch_size})")
+        _check_cli_settings(args, config)
+        device = _pick_device(args.device)
     except ValueError as err:
-        p.error(str(err))
+        raise CommandError("bad input", str(err)) from None
+    out = Path(args.out)  # created and checked by main, which locks it
+    if args.export is not None:
+        _writable_folder("--export", Path(args.export))
+    for folder in (out, out / "samples"):
+        remove_stale_temporaries_in(folder)
     if args.threads is not None:
         torch.set_num_threads(args.threads)
-    device = pick_device(args.device)
-    images, source = load_images(args)
-    print(f"ganlib: training {config.arch} on {source}")
+    try:
+        check_run_folder(out / "checkpoint.pt", args.resume, args.overwrite)  # before loading data
+        images, info = load_images(args)
+        trainer = prepare_training(
+            config, images, device=device, checkpoint_path=out / "checkpoint.pt",
+            resume=args.resume, overwrite=args.overwrite, history_path=out / "history.json",
+            data_info=info,
+        )  # fmt: skip
+    except (DataMismatchError, CheckpointError, DataFileError) as err:
+        raise CommandError("data error", str(err)) from None
+    except ResumeError as err:
+        raise CommandError("bad input", str(err)) from None
+    except OSError as err:  # DataFileError is a ValueError; a download failure an OSError
+        raise CommandError("data error" if err.errno is None else "I/O error", str(err)) from None
+    except ValueError as err:  # e.g. a batch larger than the data set
+        raise CommandError("bad input", str(err)) from None
+    if args.overwrite:
+        for old in (out / "samples").glob("epoch_*.png"):
+            old.unlink()
+    print(f"ganlib: training {config.arch} ({config.loop} loop) on {info['source']}")
+    return trainer, device
+
+
+def _export(args: argparse.Namespace, argv: list[str], result: TrainResult, device) -> None:
+    from ganlib.mnist.pretrained import export_generator
+
+    info = {
+        "command": "python -m ganlib.mnist.train " + shlex.join(argv),
+        "device": str(device) if device.type != "cuda" else torch.cuda.get_device_name(device),
+        "torch_threads": torch.get_num_threads(),
+        "training_seconds": round(result.history["seconds"][-1], 1),
+        "data": f"{result.data.get('source', '?')} ({result.data.get('n_images', 0):,} images)",
+    }
+    try:
+        path = export_generator(
+            result.generator, result.config, Path(args.export), args.export_name, info
+        )
+    except OSError as err:
+        raise CommandError("I/O error", f"could not export the generator: {err}") from None
+    print(f"ganlib: exported the generator to {path}")
+
+
+def _fail(err: CommandError) -> int:
+    message = " ".join(str(err).split())  # one line
+    print(f"ganlib-train: {err.kind}: {message}", file=sys.stderr)
+    return EXIT_CODES[err.kind]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status (see the module docstring)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser().parse_args(argv)  # a malformed flag: argparse's message, exit 2
+    try:
+        _writable_folder("--out", Path(args.out))
+        with folder_lock(Path(args.out), LOCK_NAME):
+            return _run(args, argv)
+    except CommandError as err:
+        return _fail(err)
+    except BlockingIOError as err:
+        return _fail(CommandError("bad input", str(err)))
+    except KeyboardInterrupt:  # before training began (loading data): nothing to save
+        return _fail(CommandError("interrupted", "interrupted before training began"))
+
+
+def _run(args: argparse.Namespace, argv: list[str]) -> int:
+    trainer, device = _prepare(args)
     out = Path(args.out)
     writer = _png_writer(out)
     start = time.perf_counter()
-    result = train_gan(
-        config, images, device=device, checkpoint_path=out / "checkpoint.pt", resume=args.resume,
-        progress=not args.no_progress, callback=writer,
-    )  # fmt: skip
+    try:
+        result = trainer.run(progress=not args.no_progress, callback=writer)
+    except SaveError as err:
+        raise CommandError("I/O error", str(err)) from None
     writer(result)
     wall = time.perf_counter() - start
-    history = {"config": config.to_dict(), "status": result.status, "history": result.history}
-    atomic_write_text(out / "history.json", json.dumps(history, indent=1))
     print(f"ganlib: {result.status} at iteration {result.step} in {wall:.0f} s; outputs in {out}")
     if args.export is not None and result.status == "completed":
-        info = {
-            "command": "python -m ganlib.mnist.train " + shlex.join(argv),
-            "device": str(device) if device.type != "cuda" else torch.cuda.get_device_name(device),
-            "torch_threads": torch.get_num_threads(),
-            "training_seconds": round(result.history["seconds"][-1], 1),
-            "data": source,
-        }
-        from ganlib.mnist.pretrained import export_generator
-
-        path = export_generator(result.generator, config, Path(args.export), args.export_name, info)
-        print(f"ganlib: exported the generator to {path}")
+        _export(args, argv, result, device)
     return EXIT_CODES[result.status]
 
 

@@ -11,6 +11,7 @@ from ganlib.core.losses import (
     EQUILIBRIUM,
     LOSSES,
     discriminator_loss,
+    discriminator_loss_term,
     generator_loss,
     r1_penalty,
 )
@@ -108,3 +109,19 @@ def test_r1_is_the_mean_squared_input_gradient() -> None:
     torch.testing.assert_close(r1_penalty(logits, x), by_hand)
     with pytest.raises(ValueError, match="requires_grad"):
         r1_penalty(logits.detach(), x.detach())
+
+
+@pytest.mark.parametrize("kind", LOSSES)
+def test_the_two_terms_of_d_s_loss_are_its_real_and_fake_parts(kind: str) -> None:
+    """Keras-GAN's loop steps D on each term: they are the formulas and add up to L_D."""
+    real, fake = LOGITS, LOGITS.flip(0) * 0.5
+    d_real, d_fake = torch.sigmoid(real), torch.sigmoid(fake)
+    by_hand = {
+        "non-saturating": (-torch.log(d_real).mean(), -torch.log1p(-d_fake).mean()),
+        "minimax": (-torch.log(d_real).mean(), -torch.log1p(-d_fake).mean()),
+        "least-squares": (0.5 * ((real - 1) ** 2).mean(), 0.5 * (fake**2).mean()),
+    }[kind]
+    got = (discriminator_loss_term(real, True, kind), discriminator_loss_term(fake, False, kind))
+    torch.testing.assert_close(got[0], by_hand[0])
+    torch.testing.assert_close(got[1], by_hand[1])
+    torch.testing.assert_close(got[0] + got[1], discriminator_loss(real, fake, kind))

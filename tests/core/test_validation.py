@@ -64,3 +64,15 @@ def test_check_bool_sequence_and_instance() -> None:
         check_sequence("betas", "0.5,0.9", 2)
     with pytest.raises(ValueError, match="net must be a dict, got list"):
         check_instance("net", [], dict)
+
+
+def test_a_huge_int_gets_the_setting_s_message_not_python_s_digit_limit() -> None:
+    huge = 10**5000  # repr() of it raises ValueError("Exceeds the limit (4300 digits) ...")
+    for check in (
+        lambda: check_int("k", huge, 1, 10),
+        lambda: check_float("lr_d", huge, 0.0, 10.0),
+        lambda: check_choice("loss", huge, ("minimax",)),
+        lambda: check_sequence("betas", huge, 2),
+    ):
+        with pytest.raises(ValueError, match=r"^(k|lr_d|loss|betas)\b"):
+            check()

@@ -1,19 +1,15 @@
-"""Tests for ganlib.mnist.data: the IDX parser, the verified download, the offline subset.
+"""Tests for ganlib.mnist.data: the IDX parser, local folders, the offline subset.
 
-Downloads only ever go to an HTTP server that the tests start on 127.0.0.1; an autouse fixture
-fails any test that tries to resolve another host.
+The downloads are tested in test_download.py; an autouse fixture here too fails any test that
+tries to resolve a host other than 127.0.0.1.
 """
 
 from __future__ import annotations
 
 import gzip
 import hashlib
-import http.server
 import socket
 import struct
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -24,10 +20,7 @@ import ganlib
 from ganlib.mnist import data
 from ganlib.mnist.data import (
     DataFileError,
-    DownloadError,
-    DownloadSpec,
     data_dir,
-    download_file,
     load_dataset,
     load_offline_mnist,
     read_idx,
@@ -230,211 +223,6 @@ def test_root_overrides_env_which_overrides_repo_default(tmp_path, monkeypatch):
 def test_load_dataset_rejects_unknown_choices(setting, value):
     with pytest.raises(ValueError, match=f"{setting}='{value}' is not one of"):
         load_dataset(**{setting: value}, download=False)
-
-
-# ---------------------------------------------------------------------------------------------
-# Download from a local HTTP server
-
-
-@dataclass
-class Server:
-    url: str
-    routes: dict[str, tuple[bytes, int]] = field(default_factory=dict)  # path -> body, length
-    hits: list[str] = field(default_factory=list)
-
-
-class _Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        state: Server = self.server.state  # type: ignore[attr-defined]
-        state.hits.append(self.path)
-        if self.path not in state.routes:
-            self.send_error(404)
-            return
-        body, announced = state.routes[self.path]
-        self.send_response(200)
-        self.send_header("Content-Length", str(announced))
-        self.end_headers()
-        self.wfile.write(body)  # with announced > len(body) the connection then just closes
-
-    def log_message(self, *args) -> None:
-        pass
-
-
-@pytest.fixture
-def server() -> Iterator[Server]:
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    httpd.state = Server(url=f"http://127.0.0.1:{httpd.server_address[1]}/")  # type: ignore[attr-defined]
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield httpd.state  # type: ignore[attr-defined]
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join()
-
-
-def serve_split(server: Server, images, labels, split="train", prefix="") -> dict[str, str]:
-    """Serve the split's two .gz files; return their SHA-256 digests."""
-    digests = {}
-    for stem, array in zip(data.IDX_STEMS[split], (images, labels), strict=True):
-        body = gz(idx_bytes(array))
-        server.routes[f"/{prefix}{stem}.gz"] = (body, len(body))
-        digests[f"{stem}.gz"] = hashlib.sha256(body).hexdigest()
-    return digests
-
-
-def local_spec(server: Server, digests: dict[str, str], **kw) -> DownloadSpec:
-    settings = {"mirrors": (server.url,), "sha256": digests, "timeout": 5.0, "backoff": 0.0}
-    return DownloadSpec(**(settings | kw))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def leftovers(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
-
-
-def test_download_good_files(tmp_path, server, digits):
-    images, labels = digits
-    spec = local_spec(server, serve_split(server, images, labels))
-    ds = load_dataset("mnist", "train", root=tmp_path, spec=spec)
-    np.testing.assert_array_equal(ds.images, images)
-    np.testing.assert_array_equal(ds.labels, labels)
-    assert server.url in ds.source
-    assert leftovers(tmp_path / "mnist") == [
-        "train-images-idx3-ubyte.gz",
-        "train-labels-idx1-ubyte.gz",
-    ]
-    stored = (tmp_path / "mnist" / "train-images-idx3-ubyte.gz").read_bytes()
-    assert stored == server.routes["/train-images-idx3-ubyte.gz"][0]
-    hits = len(server.hits)
-    load_dataset("mnist", "train", root=tmp_path, spec=spec)  # now local: no new request
-    assert len(server.hits) == hits == 2
-
-
-def test_download_fetches_only_missing_files(tmp_path, server, digits):
-    images, labels = digits
-    spec = local_spec(server, serve_split(server, images, labels))
-    folder = tmp_path / "mnist"
-    folder.mkdir()
-    (folder / "train-images-idx3-ubyte").write_bytes(idx_bytes(images))  # raw, already here
-    ds = load_dataset("mnist", "train", root=tmp_path, spec=spec)
-    assert server.hits == ["/train-labels-idx1-ubyte.gz"]
-    np.testing.assert_array_equal(ds.labels, labels)
-
-
-def test_download_wrong_checksum_keeps_nothing_and_retries(tmp_path, server, digits, monkeypatch):
-    digests = serve_split(server, *digits)
-    digests["train-images-idx3-ubyte.gz"] = "0" * 64
-    sleeps: list[float] = []
-    monkeypatch.setattr(data.time, "sleep", sleeps.append)
-    spec = local_spec(server, digests, attempts=3, backoff=0.5)
-    with pytest.raises(DownloadError, match=r"SHA-256 [0-9a-f]{64} differs from 0{64}"):
-        download_file(spec, "train-images-idx3-ubyte.gz", tmp_path)
-    assert server.hits == ["/train-images-idx3-ubyte.gz"] * 3
-    assert sleeps == [0.5, 1.0]  # exponential backoff between the three tries
-    assert leftovers(tmp_path) == []  # neither the final name nor a .part file
-
-
-def test_download_404_moves_to_next_mirror_without_retrying(tmp_path, server, digits):
-    digests = serve_split(server, *digits, prefix="good/")
-    spec = local_spec(server, digests, mirrors=(server.url + "gone/", server.url + "good"))
-    url = download_file(spec, "train-labels-idx1-ubyte.gz", tmp_path)
-    assert url == server.url + "good/train-labels-idx1-ubyte.gz"
-    assert server.hits == ["/gone/train-labels-idx1-ubyte.gz", "/good/train-labels-idx1-ubyte.gz"]
-    np.testing.assert_array_equal(read_idx(tmp_path / "train-labels-idx1-ubyte.gz"), digits[1])
-
-
-def test_download_404_everywhere(tmp_path, server):
-    spec = local_spec(server, {"t10k-images-idx3-ubyte.gz": "0" * 64})
-    with pytest.raises(DownloadError, match=r"\(1 try\): HTTP 404"):
-        download_file(spec, "t10k-images-idx3-ubyte.gz", tmp_path)
-    assert leftovers(tmp_path) == []
-
-
-def test_download_truncated_body(tmp_path, server, digits):
-    digests = serve_split(server, *digits)
-    body, _ = server.routes["/train-images-idx3-ubyte.gz"]
-    server.routes["/train-images-idx3-ubyte.gz"] = (body[:1000], len(body))  # closes early
-    spec = local_spec(server, digests, attempts=2)
-    with pytest.raises(DownloadError, match=f"connection closed after 1000 of {len(body)} bytes"):
-        download_file(spec, "train-images-idx3-ubyte.gz", tmp_path)
-    assert len(server.hits) == 2
-    assert leftovers(tmp_path) == []
-
-
-def test_no_network_falls_back_to_offline_mnist(tmp_path, capsys):
-    refused = Server(url=f"http://127.0.0.1:{free_port()}/")
-    spec = local_spec(refused, data.MNIST_DOWNLOAD.sha256, attempts=2)
-    ds = load_dataset("mnist", "test", root=tmp_path, spec=spec)
-    out = capsys.readouterr().out
-    assert "ConnectionRefusedError" in out
-    assert "is this machine offline?" in out
-    assert "offline MNIST subset" in out
-    assert f"{tmp_path / 'mnist'}/" in out  # says where to put the files
-    assert "(2 tries): ConnectionRefusedError" in out
-    assert (len(ds), ds.source.startswith("offline subset")) == (1000, True)
-    assert not (tmp_path / "mnist").exists()  # the folder made for the download is gone again
-
-
-def test_unknown_host_is_not_retried(tmp_path, monkeypatch):
-    def no_dns(host, *args, **kwargs):
-        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-
-    sleeps: list[float] = []
-    monkeypatch.setattr(socket, "getaddrinfo", no_dns)
-    monkeypatch.setattr(data.time, "sleep", sleeps.append)
-    spec = DownloadSpec(("http://mirror.invalid/",), data.MNIST_DOWNLOAD.sha256, attempts=3)
-    with pytest.raises(DownloadError, match=r"\(1 try\): gaierror: .*Name or service not known"):
-        download_file(spec, "t10k-labels-idx1-ubyte.gz", tmp_path / "mnist")
-    assert sleeps == []
-    assert not (tmp_path / "mnist").exists()
-
-
-def test_no_network_fashion_mnist_names_the_fix(tmp_path):
-    refused = Server(url=f"http://127.0.0.1:{free_port()}/")
-    spec = local_spec(refused, data.FASHION_MNIST_DOWNLOAD.sha256, attempts=1)
-    with pytest.raises(FileNotFoundError, match="apt-get install dataset-fashion-mnist") as info:
-        load_dataset("fashion-mnist", "train", root=tmp_path, spec=spec, system_dirs=False)
-    assert "ConnectionRefusedError" in str(info.value)
-    assert str(tmp_path / "fashion-mnist") in str(info.value)
-
-
-@pytest.mark.parametrize("how", ["argument", "environment"])
-def test_download_can_be_switched_off(tmp_path, server, digits, monkeypatch, capsys, how):
-    spec = local_spec(server, serve_split(server, *digits))
-    if how == "environment":
-        monkeypatch.setenv(data.ENV_NO_DOWNLOAD, "1")
-    ds = load_dataset("mnist", "train", root=tmp_path, spec=spec, download=how != "argument")
-    assert server.hits == []
-    assert len(ds) == 4000
-    assert "offline MNIST subset" in capsys.readouterr().out
-
-
-def test_download_spec_validates():
-    with pytest.raises(ValueError, match="mirrors is empty"):
-        DownloadSpec(mirrors=(), sha256={})
-    with pytest.raises(ValueError, match="attempts >= 1"):
-        DownloadSpec(mirrors=("http://127.0.0.1/",), sha256={}, attempts=0)
-
-
-def test_shipped_digests_are_well_formed():
-    for spec in data.DOWNLOADS.values():
-        names = {f"{stem}.gz" for stems in data.IDX_STEMS.values() for stem in stems}
-        assert set(spec.sha256) == names
-        assert all(len(d) == 64 and int(d, 16) >= 0 for d in spec.sha256.values())
-    assert (
-        len(
-            set(data.MNIST_DOWNLOAD.sha256.values())
-            | set(data.FASHION_MNIST_DOWNLOAD.sha256.values())
-        )
-        == 8
-    )
 
 
 # ---------------------------------------------------------------------------------------------

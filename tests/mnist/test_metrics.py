@@ -41,6 +41,17 @@ def test_histogram_input_validation() -> None:
         metrics.label_histogram(np.array([], dtype=int))
     with pytest.raises(ValueError, match="summing to 1"):
         metrics.histogram_entropy(np.array([0.5, 0.2]))
+    with pytest.raises(ValueError, match="summing to 1"):
+        metrics.histogram_entropy(np.array([0.5, np.nan, 0.5]))
+
+
+@pytest.mark.parametrize("labels", [[0.0, 1.5, 2.0], [1.0, 2.0], [True, False]])
+def test_label_histogram_refuses_non_integer_labels(labels) -> None:
+    """1.5 used to be floored to class 1; even whole floats are refused (no argmax made them)."""
+    with pytest.raises(ValueError, match=r"^labels must be integers"):
+        metrics.label_histogram(np.array(labels))
+    with pytest.raises(ValueError, match=r"^labels must be integers"):
+        metrics.label_histogram(torch.tensor(labels))
 
 
 # --------------------------------------------------------------------------------------------
@@ -126,6 +137,30 @@ def test_parzen_accepts_images_and_checks_pixel_range() -> None:
         metrics.parzen_log_likelihood(images * 2 - 1, images, 0.2)
     with pytest.raises(ValueError, match="positive"):
         metrics.parzen_log_likelihoods(images, images, 0.0)
+
+
+@pytest.mark.parametrize("sigma", [0.0, -0.1, math.nan, math.inf, -math.inf])
+def test_parzen_refuses_sigmas_that_are_no_width(sigma: float) -> None:
+    """σ = inf used to give -inf nats, NaN gave "nan ± nan"."""
+    x = np.full((3, 4), 0.5)
+    for call in (
+        lambda: metrics.parzen_log_likelihood(x, x, sigma),
+        lambda: metrics.parzen_log_likelihoods(x, x, (0.2, sigma)),
+        lambda: metrics.select_parzen_sigma(x, x, (0.2, sigma)),
+    ):
+        with pytest.raises(ValueError, match=r"^sigma must be finite and positive"):
+            call()
+
+
+def test_nan_images_are_refused_everywhere() -> None:
+    x = np.full((3, 1, 28, 28), 0.5)
+    x[1, 0, 3, 3] = np.nan
+    with pytest.raises(ValueError, match=r"^test holds NaN or inf pixels"):
+        metrics.parzen_log_likelihood(x, np.full((3, 1, 28, 28), 0.5), 0.2)
+    with pytest.raises(ValueError, match=r"^samples holds NaN or inf pixels"):
+        metrics.evaluate_samples(torch.tensor(x), nn.Identity(), torch.zeros(3, 1, 28, 28))
+    with pytest.raises(ValueError, match=r"^feats_a holds NaN or inf"):
+        metrics.frechet_distance(x.reshape(3, -1), np.zeros((3, 784)))
 
 
 def test_sigma_selection_picks_the_analytic_maximiser() -> None:
