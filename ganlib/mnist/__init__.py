@@ -5,15 +5,19 @@ Modules, in the order the notebook meets them:
 :mod:`~ganlib.mnist.data`
     MNIST / Fashion-MNIST IDX files, checked downloads, the offline 5,000-digit subset.
 :mod:`~ganlib.mnist.models`
-    The reference GANs (the PyTorch tutorial MLP GAN, Keras-GAN's MLP GAN) as PyTorch modules.
+    The reference GANs (the PyTorch tutorial MLP GAN, Keras-GAN's MLP GAN) and a small DCGAN as
+    PyTorch modules, with their multiply-add counts.
 :mod:`~ganlib.mnist.training`
     Algorithm 1 on images, with exact resume from atomic checkpoints.
 :mod:`~ganlib.mnist.train`
     The command line for long runs: ``python -m ganlib.mnist.train``.
+:mod:`~ganlib.mnist.augment`
+    DiffAugment: differentiable translation and cutout, against a D that memorises its digits.
 :mod:`~ganlib.mnist.classifier`
-    A small CNN that judges generated digits.
+    Two judges of generated digits: a small CNN and an MLP.
 :mod:`~ganlib.mnist.metrics`
-    Class coverage, Fréchet distance, Parzen log-likelihood.
+    Class coverage, Fréchet distance, Parzen log-likelihood; several judges, the memorisation
+    check and the D(x) gap.
 :mod:`~ganlib.mnist.pretrained`
     The weights shipped in :data:`WEIGHTS_DIR`: loaders, export, evaluation.
 """
