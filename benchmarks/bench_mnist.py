@@ -56,6 +56,7 @@ Usage::
 
     python benchmarks/bench_mnist.py                  # 5 rounds of 12,800 samples per setup
     python benchmarks/bench_mnist.py --blocks 9 --block-samples 25600 --batch-sizes 64 256 1024
+    python benchmarks/bench_mnist.py --threads 1     # a busy machine: one thread, no OpenMP waits
     python benchmarks/bench_mnist.py --full           # + ganlib on the full recipe, 100 x 60,000
 
 The PyTorch tutorial's ``DataLoader`` uses 4 worker processes; so does the benchmark on a GPU. On a
@@ -345,6 +346,11 @@ class Setup:
     finite: bool = True
 
     @property
+    def short(self) -> str:
+        """``"tutorial"`` or ``"ganlib"``, for the progress lines."""
+        return "ganlib" if self.loop.startswith("ganlib") else "tutorial"
+
+    @property
     def rate(self) -> float:
         """Median samples/s over the blocks."""
         return statistics.median(self.rates)
@@ -403,7 +409,7 @@ def interleave(setups: list[Setup], blocks: int, device: torch.device, n: int) -
             setup.rates.append(samples / seconds)
             setup.finite &= ok
         peaks.append(matmul_gflops(device, n))
-        line = ", ".join(f"{s.loop.split(' ')[0]} b{s.batch} {s.rates[-1]:,.0f}/s" for s in setups)
+        line = ", ".join(f"{s.short} b{s.batch} {s.rates[-1]:,.0f}/s" for s in setups)
         print(f"  round {r + 1}/{blocks}: {line}; matmul {peaks[-1]:,.0f} GFLOP/s", flush=True)
     return peaks
 
@@ -459,11 +465,12 @@ def report(setups: list[Setup], peaks: list[float], device: torch.device, block:
     base = setups[0]
     print(
         f"\nthe PyTorch tutorial's MLP GAN on {describe(device)}, torch {torch.__version__}, "
-        f"{torch.get_num_threads()} CPU threads; medians of {len(base.rates)} interleaved blocks "
+        f"{torch.get_num_threads()} CPU thread(s); medians of {len(base.rates)} interleaved blocks "
         f"of {block:,} samples per setup"
     )
+    width = max(len(s.loop) for s in setups)
     head = (
-        f"{'loop':<46} {'batch':>5} {'samples/s':>10} {'spread':>15} {'x tut.':>6} "
+        f"{'loop':<{width}} {'batch':>5} {'samples/s':>10} {'spread':>15} {'x tut.':>6} "
         f"{'MFLOP/smp':>9} {'GFLOP/s':>8} {'100 ep. s':>10}"
     )
     print(head)
@@ -472,7 +479,7 @@ def report(setups: list[Setup], peaks: list[float], device: torch.device, block:
         ratio = statistics.median(round_ratios(s, base))
         spread = f"{min(s.rates):,.0f}-{max(s.rates):,.0f}"
         print(
-            f"{s.loop:<46} {s.batch:>5} {s.rate:>10,.0f} {spread:>15} {ratio:>6.2f} "
+            f"{s.loop:<{width}} {s.batch:>5} {s.rate:>10,.0f} {spread:>15} {ratio:>6.2f} "
             f"{s.flops_per_sample / 1e6:>9.2f} {s.gflops:>8.2f} {s.full_recipe_s():>10,.0f}"
         )
     peak = max(peaks)
@@ -551,6 +558,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--matmul-size", type=int, default=None, help="n of the peak's n x n matmul (2048/8192)"
     )
     p.add_argument(
+        "--threads", type=int, default=None, help="torch CPU threads (default: torch's own)"
+    )
+    p.add_argument(
         "--full",
         action="store_true",
         help="then ganlib on the PyTorch tutorial's full recipe, 100 x 60,000 (the GPU target)",
@@ -565,11 +575,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         p.error(f"--block-samples must be at least one batch, got {args.block_samples}")
     if args.blocks < 1:
         p.error(f"--blocks must be at least 1, got {args.blocks}")
+    if args.threads is not None and args.threads < 1:
+        p.error(f"--threads must be at least 1, got {args.threads}")
     return args
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
     device = pick_device(args.device)
     gpu = device.type != "cpu"
     if args.block_samples is None:

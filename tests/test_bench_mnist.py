@@ -159,8 +159,10 @@ def test_matmul_peak_is_2n_cubed_over_time(bench, monkeypatch) -> None:
     )
 
 
+@pytest.mark.usefixtures("one_torch_thread")
 def test_main_runs_end_to_end(bench, capsys) -> None:
     args = ["--device", "cpu", "--blocks", "2", "--block-samples", "128", "--batch-sizes", "64"]
+    args += ["--threads", "1"]
     assert bench.main([*args, "--matmul-size", "128"]) == 0
     out = capsys.readouterr().out
     assert "medians of 2 interleaved blocks of 128 samples" in out
@@ -169,3 +171,4 @@ def test_main_runs_end_to_end(bench, capsys) -> None:
     assert "CPU target: ganlib at batch 64" in out
     assert "11.90" in out  # the tutorial's MFLOP per sample
     assert "13.03" in out  # ganlib's
+    assert "1 CPU thread(s)" in out
