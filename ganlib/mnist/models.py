@@ -25,17 +25,19 @@ One convolutional GAN answers "how do real image GANs do it?":
 
 ``"dcgan"``
     A small DCGAN (Radford et al. 2016, arXiv 1511.06434) for 28x28 digits, latent 100. G:
-    ``ConvTranspose2d(100, 64, 7)`` (1x1 -> 7x7), BatchNorm, ReLU; ``ConvTranspose2d(64, 32, 4,
-    stride 2, padding 1)`` (-> 14x14), BatchNorm, ReLU; ``ConvTranspose2d(32, 1, 4, 2, 1)``
-    (-> 28x28), tanh. D: ``Conv2d(1, 32, 4, 2, 1)`` (-> 14x14), LeakyReLU(0.2);
-    ``Conv2d(32, 64, 4, 2, 1)`` (-> 7x7), LeakyReLU(0.2); ``Conv2d(64, 1, 7)`` (-> one logit).
+    ``ConvTranspose2d(100, 128, 7)`` (1x1 -> 7x7), BatchNorm, ReLU; ``ConvTranspose2d(128, 64,
+    4, stride 2, padding 1)`` (-> 14x14), BatchNorm, ReLU; ``ConvTranspose2d(64, 1, 4, 2, 1)``
+    (-> 28x28), tanh. D: ``Conv2d(1, 64, 4, 2, 1)`` (-> 14x14), LeakyReLU(0.2);
+    ``Conv2d(64, 128, 4, 2, 1)`` (-> 7x7), LeakyReLU(0.2); ``Conv2d(128, 1, 7)`` (-> one logit).
     The paper's recipe: fractional-strided convolutions in G and strided ones in D instead of
     pooling, no fully connected hidden layers, BatchNorm in G (not on its output), ReLU in G
     with tanh out, LeakyReLU(0.2) in D, weights drawn from :math:`\\mathcal{N}(0, 0.02^2)`
     (BatchNorm scales from :math:`\\mathcal{N}(1, 0.02^2)`), Adam(2e-4, beta1 = 0.5). D has no
     BatchNorm, so each image's score depends on that image alone (the D(x) gap of notebook 04
-    compares single images). 347,073 parameters in G, 36,513 in D; :func:`forward_macs` counts
-    its multiply-adds.
+    compares single images). 759,681 parameters in G, 138,561 in D; 7.25 M multiply-adds per
+    sample through G and 6.63 M through D (:func:`forward_macs`). On the 4,000 offline digits
+    (one seed, batch 64, Adam 2e-4, beta1 0.5), half these widths reached a Fréchet distance
+    of 55 after 6,000 iterations and this size 38 after 7,500, still falling.
 
 Keras's ``BatchNormalization(momentum=0.8)`` keeps 80 % of the old running statistic at each
 update; PyTorch's ``momentum`` is the weight of the *new* batch, so the same layer is
@@ -74,9 +76,9 @@ DEFAULT_LATENT_DIM = {
     "dcgan": 100,
 }
 #: Channels of the DCGAN's G at 7x7 and 14x14 (then 1 at 28x28).
-DCGAN_G_CHANNELS = (64, 32)
+DCGAN_G_CHANNELS = (128, 64)
 #: Channels of the DCGAN's D at 14x14 and 7x7 (then one logit).
-DCGAN_D_CHANNELS = (32, 64)
+DCGAN_D_CHANNELS = (64, 128)
 #: DCGAN's initialisation: weights from N(0, 0.02^2) (Radford et al. 2016, section 4).
 DCGAN_INIT_STD = 0.02
 
@@ -227,16 +229,16 @@ def _dcgan(latent_dim: int) -> tuple[nn.Sequential, nn.Sequential]:
     d14, d7 = DCGAN_D_CHANNELS
     g = nn.Sequential(
         nn.Unflatten(1, (latent_dim, 1, 1)),  # (N, latent_dim, 1, 1)
-        nn.ConvTranspose2d(latent_dim, g7, 7, bias=False),  # (N, 64, 7, 7)
+        nn.ConvTranspose2d(latent_dim, g7, 7, bias=False),  # (N, 128, 7, 7)
         nn.BatchNorm2d(g7), nn.ReLU(),
-        nn.ConvTranspose2d(g7, g14, 4, stride=2, padding=1, bias=False),  # (N, 32, 14, 14)
+        nn.ConvTranspose2d(g7, g14, 4, stride=2, padding=1, bias=False),  # (N, 64, 14, 14)
         nn.BatchNorm2d(g14), nn.ReLU(),
         nn.ConvTranspose2d(g14, 1, 4, stride=2, padding=1),  # (N, 1, 28, 28)
         nn.Tanh(),
     )  # fmt: skip
     d = nn.Sequential(
-        nn.Conv2d(1, d14, 4, stride=2, padding=1), nn.LeakyReLU(0.2),  # (N, 32, 14, 14)
-        nn.Conv2d(d14, d7, 4, stride=2, padding=1), nn.LeakyReLU(0.2),  # (N, 64, 7, 7)
+        nn.Conv2d(1, d14, 4, stride=2, padding=1), nn.LeakyReLU(0.2),  # (N, 64, 14, 14)
+        nn.Conv2d(d14, d7, 4, stride=2, padding=1), nn.LeakyReLU(0.2),  # (N, 128, 7, 7)
         nn.Conv2d(d7, 1, 7),  # (N, 1, 1, 1): one logit, the sigmoid lives in the loss
     )  # fmt: skip
     return g, d

@@ -200,14 +200,14 @@ def test_seeded_dropout_without_generator_is_nn_dropout() -> None:
 #: a transposed conv scatters each input pixel into (c_out k^2) outputs, a conv gathers
 #: (c_in k^2) inputs into each output pixel.
 DCGAN_G_MACS = [
-    100 * (1 * 1) * 64 * 7 * 7,  # ConvT 100 -> 64, 7x7 kernel on a 1x1 input
-    64 * (7 * 7) * 32 * 4 * 4,  # ConvT 64 -> 32, 4x4 kernel on 7x7 inputs
-    32 * (14 * 14) * 1 * 4 * 4,  # ConvT 32 -> 1, 4x4 kernel on 14x14 inputs
+    100 * (1 * 1) * 128 * 7 * 7,  # ConvT 100 -> 128, 7x7 kernel on a 1x1 input
+    128 * (7 * 7) * 64 * 4 * 4,  # ConvT 128 -> 64, 4x4 kernel on 7x7 inputs
+    64 * (14 * 14) * 1 * 4 * 4,  # ConvT 64 -> 1, 4x4 kernel on 14x14 inputs
 ]
 DCGAN_D_MACS = [
-    32 * (14 * 14) * 1 * 4 * 4,  # Conv 1 -> 32, 14x14 outputs of a 4x4 kernel
-    64 * (7 * 7) * 32 * 4 * 4,  # Conv 32 -> 64, 7x7 outputs
-    1 * (1 * 1) * 64 * 7 * 7,  # Conv 64 -> 1, one output of a 7x7 kernel
+    64 * (14 * 14) * 1 * 4 * 4,  # Conv 1 -> 64, 14x14 outputs of a 4x4 kernel
+    128 * (7 * 7) * 64 * 4 * 4,  # Conv 64 -> 128, 7x7 outputs
+    1 * (1 * 1) * 128 * 7 * 7,  # Conv 128 -> 1, one output of a 7x7 kernel
 ]
 
 
@@ -233,14 +233,14 @@ def test_dcgan_layers_follow_radford_et_al() -> None:
 def test_dcgan_parameter_counts_by_hand() -> None:
     g, d = build_gan("dcgan")
     # weights c_in * c_out * k^2; no bias before BatchNorm; BatchNorm has a scale and a shift
-    g_by_hand = (100 * 64 * 49) + 2 * 64 + (64 * 32 * 16) + 2 * 32 + (32 * 1 * 16 + 1)
-    d_by_hand = (1 * 32 * 16 + 32) + (32 * 64 * 16 + 64) + (64 * 1 * 49 + 1)
-    assert g_by_hand == 347_073
-    assert d_by_hand == 36_513
+    g_by_hand = (100 * 128 * 49) + 2 * 128 + (128 * 64 * 16) + 2 * 64 + (64 * 1 * 16 + 1)
+    d_by_hand = (1 * 64 * 16 + 64) + (64 * 128 * 16 + 128) + (128 * 1 * 49 + 1)
+    assert g_by_hand == 759_681
+    assert d_by_hand == 138_561
     assert count_parameters(g) == {
         "trainable": g_by_hand,
-        "non_trainable": 2 * (64 + 32),  # running means and variances
-        "total": g_by_hand + 192,
+        "non_trainable": 2 * (128 + 64),  # running means and variances
+        "total": g_by_hand + 384,
     }
     assert count_parameters(d) == {"trainable": d_by_hand, "non_trainable": 0, "total": d_by_hand}
 
@@ -249,8 +249,8 @@ def test_forward_macs_by_hand() -> None:
     g, d = build_gan("dcgan")
     assert [m for _, m in layer_macs(g, (100,))] == DCGAN_G_MACS
     assert [m for _, m in layer_macs(d, IMAGE_SHAPE)] == DCGAN_D_MACS
-    assert forward_macs(g, (100,)) == sum(DCGAN_G_MACS) == 2_019_584
-    assert forward_macs(d, IMAGE_SHAPE) == sum(DCGAN_D_MACS) == 1_709_120
+    assert forward_macs(g, (100,)) == sum(DCGAN_G_MACS) == 7_250_432
+    assert forward_macs(d, IMAGE_SHAPE) == sum(DCGAN_D_MACS) == 6_629_504
     g, d = build_gan("keras_gan")
     assert forward_macs(g, (100,)) == 100 * 256 + 256 * 512 + 512 * 1024 + 1024 * 784
     assert forward_macs(d, IMAGE_SHAPE) == 784 * 512 + 512 * 256 + 256 * 1
@@ -283,7 +283,7 @@ def test_dcgan_initialisation_is_normal_0_02() -> None:
     before = torch.get_rng_state()
     g, d = build_gan("dcgan", generator=torch.Generator().manual_seed(0))
     assert torch.equal(torch.get_rng_state(), before)
-    big = g.body[1].weight  # 313,600 draws: the sample std is within 1 % of 0.02
+    big = g.body[1].weight  # 627,200 draws: the sample std is within 1 % of 0.02
     assert abs(big.std().item() - 0.02) < 2e-4
     assert abs(big.mean().item()) < 2e-4
     for layer in [*g.modules(), *d.modules()]:
