@@ -7,7 +7,8 @@ Modules, in the order the notebook meets them:
 :mod:`~ganlib.mnist.download`
     Downloads with ``pooch``: SHA-256, mirrors in turn, retries, atomic 0644 files.
 :mod:`~ganlib.mnist.models`
-    The reference GANs (the PyTorch tutorial MLP GAN, Keras-GAN's MLP GAN) as PyTorch modules.
+    The reference GANs (the PyTorch tutorial MLP GAN, Keras-GAN's MLP GAN) and a small DCGAN as
+    PyTorch modules, with their multiply-add counts.
 :mod:`~ganlib.mnist.training`
     Algorithm 1 on images (the reference recipes' loops), with exact resume from atomic
     checkpoints and stops at iteration boundaries on Ctrl-C or SIGTERM.
@@ -15,10 +16,13 @@ Modules, in the order the notebook meets them:
     Divergence, the data a checkpoint was trained on, what a checkpoint may resume.
 :mod:`~ganlib.mnist.train`
     The command line for long runs: ``python -m ganlib.mnist.train``.
+:mod:`~ganlib.mnist.augment`
+    DiffAugment: differentiable translation and cutout, against a D that memorises its digits.
 :mod:`~ganlib.mnist.classifier`
-    A small CNN that judges generated digits.
+    Two judges of generated digits: a small CNN and an MLP.
 :mod:`~ganlib.mnist.metrics`
-    Class coverage, Fréchet distance, Parzen log-likelihood.
+    Class coverage, Fréchet distance, Parzen log-likelihood; several judges, the memorisation
+    check and the D(x) gap.
 :mod:`~ganlib.mnist.pretrained`
     The weights shipped in :data:`WEIGHTS_DIR`: loaders, export, evaluation.
 """

@@ -1,15 +1,24 @@
-"""A small MNIST classifier that judges generated digits (notebook 04).
+"""Two small MNIST classifiers that judge generated digits (notebook 04).
 
-A GAN's samples cannot be scored by eye alone. Notebook 04 runs them through this convolutional
-network: its predicted labels give the *mode coverage* (does the generator draw every digit?),
-and the activations of its last hidden layer are the feature space of the Fréchet distance
+A GAN's samples cannot be scored by eye alone. Notebook 04 runs them through a classifier: its
+predicted labels give the *mode coverage* (does the generator draw every digit?), and the
+activations of its last hidden layer are the feature space of the Fréchet distance
 (:mod:`ganlib.mnist.metrics`). Inputs use the generator's scaling, :math:`x \\in [-1, 1]`.
 
-The shipped weights (``ganlib/mnist/weights/classifier_default.pt`` with its ``.json``) were
-trained by :func:`train_classifier` on the 4,000 training digits of the offline MNIST subset and are
-reproduced, bit for bit on the same machine and PyTorch version, by::
+One judge's verdict depends on the judge: an ambiguous sample, half 4 and half 9, is a 4 to one
+network and a 9 to another. So there are two, of different architectures, trained with
+different seeds on the same 4,000 training digits (the 1,000 test digits stay held out):
+
+``"cnn"``, :class:`MNISTClassifier` (shipped as ``classifier_default``)
+    Two 3x3 convolutions with max-pooling, then a 128-unit hidden layer.
+``"mlp"``, :class:`MLPClassifier` (shipped as ``classifier_mlp``)
+    No convolutions: 784 -> 256 -> 128 -> 10 fully connected, seed 1.
+
+Both shipped weights were trained by :func:`train_classifier` and are reproduced, bit for bit on
+the same machine and PyTorch version, by::
 
     python -m ganlib.mnist.classifier --out ganlib/mnist/weights/classifier_default.pt
+    python -m ganlib.mnist.classifier --arch mlp --seed 1  # writes classifier_mlp.pt
 """
 
 from __future__ import annotations
@@ -30,20 +39,24 @@ from torch.nn import functional as F
 
 from ganlib.core.checkpoint import save_checkpoint
 from ganlib.core.files import atomic_write_text
-from ganlib.core.validation import check_float, check_int, check_sequence
+from ganlib.core.validation import check_choice, check_float, check_int, check_sequence
 from ganlib.mnist import WEIGHTS_DIR
 from ganlib.mnist.data import NUM_CLASSES, ImageDataset, load_offline_mnist, to_signed_unit
 from ganlib.mnist.models import torch_default_init
 
+#: The judges: ``"cnn"`` (:class:`MNISTClassifier`) and ``"mlp"`` (:class:`MLPClassifier`).
+CLASSIFIER_ARCHITECTURES: tuple[str, ...] = ("cnn", "mlp")
+
 
 @dataclass(frozen=True)
 class ClassifierConfig:
-    """Architecture and training hyperparameters of :class:`MNISTClassifier`.
+    """Architecture and training hyperparameters of a judge (:func:`make_classifier`).
 
     Attributes
     ----------
     channels : (int, int)
-        Output channels of the two 3x3 convolutions (each followed by ReLU and 2x2 max-pooling).
+        ``"cnn"``: output channels of the two 3x3 convolutions (each followed by ReLU and 2x2
+        max-pooling).
     feature_dim : int
         Width of the hidden layer whose activations are the features (the Fréchet space).
     epochs, batch_size, lr, weight_decay : training settings (Adam).
@@ -52,6 +65,10 @@ class ClassifierConfig:
         ``[-max_shift, max_shift]`` along each axis (0 turns it off).
     seed : int
         Seeds the initial weights, the batch order and the shifts.
+    architecture : str
+        One of :data:`CLASSIFIER_ARCHITECTURES`.
+    hidden : int
+        ``"mlp"``: width of the first hidden layer (784 -> hidden -> feature_dim -> 10).
     """
 
     channels: tuple[int, int] = (8, 16)
@@ -62,6 +79,8 @@ class ClassifierConfig:
     weight_decay: float = 1e-4
     max_shift: int = 2
     seed: int = 0
+    architecture: str = "cnn"
+    hidden: int = 256
 
     def __post_init__(self) -> None:
         self.validate()
@@ -77,9 +96,32 @@ class ClassifierConfig:
         check_float("weight_decay", self.weight_decay, 0.0, 10.0)
         check_int("max_shift", self.max_shift, 0, 8)
         check_int("seed", self.seed, 0)
+        check_choice("architecture", self.architecture, CLASSIFIER_ARCHITECTURES)
+        check_int("hidden", self.hidden, 1, 100_000)
 
 
-class MNISTClassifier(nn.Module):
+class Judge(nn.Module):
+    """What both judges share: logits are ``head(features(x))``, and batched predictions.
+
+    A subclass defines ``features(x) -> (N, F)`` and a ``head`` layer ``F -> 10``.
+    """
+
+    head: nn.Linear
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Class logits, shape (N, 10)."""
+        return self.head(self.features(x))
+
+    @torch.no_grad()
+    def predict(self, x: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
+        """Predicted digit of every image, shape (N,) int64, computed in batches."""
+        return torch.cat([self(b).argmax(1) for b in x.split(batch_size)])
+
+
+class MNISTClassifier(Judge):
     """Conv(3x3) ReLU MaxPool, Conv(3x3) ReLU MaxPool, Linear ReLU (features), Linear (logits).
 
     Shapes: ``(N, 1, 28, 28) -> (N, c1, 14, 14) -> (N, c2, 7, 7) -> (N, F) -> (N, 10)``.
@@ -117,14 +159,74 @@ class MNISTClassifier(nn.Module):
             raise ValueError(f"x must have shape (N, 1, 28, 28) in [-1, 1], got {tuple(x.shape)}")
         return F.relu(self.hidden(self.conv(x).flatten(1)))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Class logits, shape (N, 10)."""
-        return self.head(self.features(x))
 
-    @torch.no_grad()
-    def predict(self, x: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
-        """Predicted digit of every image, shape (N,) int64, computed in batches."""
-        return torch.cat([self(b).argmax(1) for b in x.split(batch_size)])
+class MLPClassifier(Judge):
+    """Linear ReLU, Linear ReLU (features), Linear (logits): the second judge, no convolutions.
+
+    Shapes: ``(N, 1, 28, 28) -> (N, 784) -> (N, hidden) -> (N, F) -> (N, 10)``. The same
+    interface as :class:`MNISTClassifier` (``features``, ``head``, ``predict``), no dropout or
+    batch normalisation; initial weights from ``generator`` (default: seeded with 0).
+    """
+
+    def __init__(
+        self,
+        hidden: int = 256,
+        feature_dim: int = 128,
+        generator: torch.Generator | None = None,
+    ) -> None:
+        super().__init__()
+        with torch.random.fork_rng(devices=[]):  # layer constructors draw from the global RNG
+            self.body = nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, hidden), nn.ReLU())
+            self.hidden = nn.Linear(hidden, feature_dim)
+            self.head = nn.Linear(feature_dim, NUM_CLASSES)
+        self.feature_dim = feature_dim
+        torch_default_init(self, generator or torch.Generator().manual_seed(0))
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """Second hidden layer's activations, shape (N, F): this judge's Fréchet space."""
+        if x.dim() != 4 or tuple(x.shape[1:]) != (1, 28, 28):
+            raise ValueError(f"x must have shape (N, 1, 28, 28) in [-1, 1], got {tuple(x.shape)}")
+        return F.relu(self.hidden(self.body(x)))
+
+
+def make_classifier(
+    config: ClassifierConfig, generator: torch.Generator | None = None
+) -> MNISTClassifier | MLPClassifier:
+    """A fresh, untrained judge of ``config.architecture``, initial weights from ``generator``."""
+    if config.architecture == "mlp":
+        return MLPClassifier(config.hidden, config.feature_dim, generator=generator)
+    return MNISTClassifier(config.channels, config.feature_dim, generator=generator)
+
+
+def architecture_record(model: nn.Module) -> dict:
+    """The ``"architecture"`` field of a classifier's JSON: what rebuilds ``model``.
+
+    ``class`` names the class; :class:`MNISTClassifier` adds ``channels`` and ``feature_dim``,
+    :class:`MLPClassifier` ``hidden`` and ``feature_dim``. :func:`classifier_from_record`
+    inverts it.
+    """
+    record: dict = {"class": f"ganlib.mnist.classifier.{type(model).__name__}"}
+    if isinstance(model, MLPClassifier):
+        record["hidden"] = model.body[1].out_features
+    else:
+        record["channels"] = [model.conv[0].out_channels, model.conv[3].out_channels]
+    record["feature_dim"] = model.feature_dim
+    record["parameters"] = sum(p.numel() for p in model.parameters())
+    record["input"] = "(N, 1, 28, 28) float32 in [-1, 1]"
+    return record
+
+
+def classifier_from_record(architecture: dict) -> MNISTClassifier | MLPClassifier:
+    """Build the (untrained) judge that a JSON ``"architecture"`` record describes.
+
+    Records without ``class`` (written before there were two judges) are :class:`MNISTClassifier`.
+    """
+    name = architecture.get("class", "ganlib.mnist.classifier.MNISTClassifier").rsplit(".", 1)[-1]
+    if name == "MLPClassifier":
+        return MLPClassifier(architecture["hidden"], architecture["feature_dim"])
+    if name == "MNISTClassifier":
+        return MNISTClassifier(tuple(architecture["channels"]), architecture["feature_dim"])
+    raise ValueError(f"unknown classifier class {architecture.get('class')!r} in the record")
 
 
 def random_shift(x: torch.Tensor, max_shift: int, generator: torch.Generator) -> torch.Tensor:
@@ -147,15 +249,15 @@ def random_shift(x: torch.Tensor, max_shift: int, generator: torch.Generator) ->
 
 
 @torch.no_grad()
-def accuracy(model: MNISTClassifier, images: torch.Tensor, labels: torch.Tensor) -> float:
+def accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> float:
     """Fraction of ``images`` (N, 1, 28, 28) whose predicted digit equals ``labels`` (N,)."""
     return float((model.predict(images) == labels).double().mean())
 
 
 def train_classifier(
     train: ImageDataset, config: ClassifierConfig | None = None, *, progress: bool = False
-) -> MNISTClassifier:
-    """Train :class:`MNISTClassifier` with Adam on cross-entropy; returns it in eval mode.
+) -> MNISTClassifier | MLPClassifier:
+    """Train a judge (``config.architecture``) with Adam on cross-entropy; returns it in eval mode.
 
     .. math::
 
@@ -173,7 +275,7 @@ def train_classifier(
     """
     config = config or ClassifierConfig()
     rng = torch.Generator().manual_seed(config.seed)
-    model = MNISTClassifier(config.channels, config.feature_dim, generator=rng)
+    model = make_classifier(config, generator=rng)
     x, y = to_signed_unit(train.images), torch.as_tensor(train.labels)
     opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     steps = config.epochs * math.ceil(len(y) / config.batch_size)
@@ -193,7 +295,7 @@ def train_classifier(
     return model.eval()
 
 
-def save_classifier(model: MNISTClassifier, path: str | os.PathLike[str], info: dict) -> Path:
+def save_classifier(model: nn.Module, path: str | os.PathLike[str], info: dict) -> Path:
     """Write the state_dict (float32) to ``path`` atomically and ``info`` to ``path.json``."""
     path = Path(path)
     state = {k: v.detach().float().cpu().contiguous() for k, v in model.state_dict().items()}
@@ -205,11 +307,16 @@ def save_classifier(model: MNISTClassifier, path: str | os.PathLike[str], info: 
 def main(argv: list[str] | None = None) -> dict:
     """Command line: train on the offline subset, report test accuracy, write weights + JSON."""
     parser = argparse.ArgumentParser(description="Train ganlib's MNIST classifier.")
-    parser.add_argument("--out", default=str(WEIGHTS_DIR / "classifier_default.pt"))
+    parser.add_argument(
+        "--out", default=None, help="default: classifier_default.pt (cnn), classifier_mlp.pt (mlp)"
+    )
+    parser.add_argument("--arch", choices=CLASSIFIER_ARCHITECTURES, default="cnn")
     parser.add_argument("--epochs", type=int, default=ClassifierConfig.epochs)
     parser.add_argument("--seed", type=int, default=ClassifierConfig.seed)
     args = parser.parse_args(argv)
-    config = ClassifierConfig(epochs=args.epochs, seed=args.seed)
+    if args.out is None:
+        args.out = str(WEIGHTS_DIR / f"classifier_{'default' if args.arch == 'cnn' else 'mlp'}.pt")
+    config = ClassifierConfig(epochs=args.epochs, seed=args.seed, architecture=args.arch)
     torch.set_num_threads(1)  # the machine is shared; one thread avoids OpenMP contention
     train, test = load_offline_mnist("train"), load_offline_mnist("test")
     start = time.perf_counter()
@@ -218,13 +325,7 @@ def main(argv: list[str] | None = None) -> dict:
     test_acc = accuracy(model, to_signed_unit(test.images), torch.as_tensor(test.labels))
     train_acc = accuracy(model, to_signed_unit(train.images), torch.as_tensor(train.labels))
     info = {
-        "architecture": {
-            "class": "ganlib.mnist.classifier.MNISTClassifier",
-            "channels": list(config.channels),
-            "feature_dim": config.feature_dim,
-            "parameters": sum(p.numel() for p in model.parameters()),
-            "input": "(N, 1, 28, 28) float32 in [-1, 1]",
-        },
+        "architecture": architecture_record(model),
         "training_config": {**asdict(config), "channels": list(config.channels)},
         "data": {
             "train": train.source,

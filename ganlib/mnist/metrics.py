@@ -631,3 +631,347 @@ def format_report(result: dict, reference: dict | None = None) -> str:
             f"Parzen {reference['parzen_mean']:.1f} ± {reference['parzen_stderr']:.1f} nats"
         )
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# More than one judge (notebook 04: "don't trust one judge")
+
+#: Every digit class must take between 7 % and 13 % of the samples, by every judge.
+COVERAGE_BAND: tuple[float, float] = (0.07, 0.13)
+
+
+def coverage_in_band(
+    fractions: np.ndarray | list[float], band: tuple[float, float] = COVERAGE_BAND
+) -> bool:
+    """Whether every class fraction lies in ``band`` (ends included): :math:`a \\le h_c \\le b`."""
+    h = np.asarray(fractions, dtype=np.float64)
+    low, high = band
+    if not 0.0 <= low <= high <= 1.0:
+        raise ValueError(f"band must be (low, high) with 0 <= low <= high <= 1, got {band}")
+    return bool(np.all((h >= low) & (h <= high)))
+
+
+def disagreement_rate(
+    labels_a: np.ndarray | torch.Tensor, labels_b: np.ndarray | torch.Tensor
+) -> float:
+    """Fraction of images that two judges label differently.
+
+    .. math:: r = \\frac{1}{N} \\sum_{i=1}^{N} \\mathbf{1}[a_i \\ne b_i]
+
+    Parameters
+    ----------
+    labels_a, labels_b : array of int, shape (N,)
+        The two judges' predicted classes of the same N images.
+    """
+    a = np.asarray(torch.as_tensor(labels_a).cpu()).reshape(-1)
+    b = np.asarray(torch.as_tensor(labels_b).cpu()).reshape(-1)
+    if a.shape != b.shape or a.size == 0:
+        raise ValueError(
+            f"labels_a and labels_b must be two non-empty (N,) arrays, got {a.shape} and {b.shape}"
+        )
+    return float(np.mean(a != b))
+
+
+def evaluate_with_judges(
+    samples: torch.Tensor | np.ndarray,
+    judges: dict[str, nn.Module],
+    held_out: torch.Tensor | np.ndarray,
+    *,
+    train: torch.Tensor | np.ndarray | None = None,
+    band: tuple[float, float] = COVERAGE_BAND,
+    seed: int = 0,
+) -> dict:
+    """Class histogram, coverage and Fréchet distance by every judge, and how often they differ.
+
+    For each judge :math:`j` (a classifier with ``.features`` and ``.head``, e.g. the shipped
+    ``"default"`` CNN and ``"mlp"``): the histogram :math:`h^{(j)}` of its predicted digits on
+    ``samples``, whether it lies in ``band``, and the Fréchet distance between Gaussians fitted to
+    its features of ``samples`` and of ``held_out`` (:func:`frechet_distance`), beside the
+    real-vs-real baseline in the same space. For each pair of judges, the disagreement rate
+    (:func:`disagreement_rate`) on ``samples`` and on ``held_out``: real digits set the scale
+    (two good judges differ on a few per cent of real digits); a much higher rate on generated
+    digits means the samples are ambiguous, and one judge's histogram is not to be trusted alone.
+
+    Parameters
+    ----------
+    samples : (N, 1, 28, 28) images in [-1, 1], the generated digits
+    judges : dict
+        Name -> classifier module.
+    held_out : (N_r, 1, 28, 28) real digits in [-1, 1] none of the judges was trained on
+    train : real digits disjoint from ``held_out``: the baseline is their distance to
+        ``held_out``; ``None`` uses two seeded halves of ``held_out`` (see :func:`evaluate_samples`)
+    band : (low, high), the coverage band (default :data:`COVERAGE_BAND`)
+    seed : seeds the halves
+
+    Returns
+    -------
+    dict
+        ``judges``: name -> ``label_fractions``, ``min_fraction``, ``max_fraction``,
+        ``coverage_ok``, ``frechet_distance``, ``frechet_real_baseline``;
+        ``disagreement``: ``"a vs b"`` -> ``{"generated": r, "real": r}``; ``coverage_ok``
+        (every judge in the band); ``band``; ``n_samples``; ``n_held_out``.
+    """
+    if len(judges) < 1:
+        raise ValueError("judges is empty; pass e.g. {'default': cnn, 'mlp': mlp}")
+    samples, held_out = _as_images(samples, "samples"), _as_images(held_out, "held_out")
+    base = None if train is None else _as_images(train, "train")
+    half_a, half_b = _halves(len(held_out), seed)
+    per_judge, labels = {}, {}
+    for name, judge in judges.items():
+        gen_labels, gen_feats = classify(judge, samples)
+        real_labels, real_feats = classify(judge, held_out)
+        base_feats = real_feats[half_a] if base is None else classify(judge, base)[1]
+        fractions = label_histogram(gen_labels)
+        labels[name] = (gen_labels, real_labels)
+        per_judge[name] = {
+            "label_fractions": fractions.tolist(),
+            "min_fraction": float(fractions.min()),
+            "max_fraction": float(fractions.max()),
+            "coverage_ok": coverage_in_band(fractions, band),
+            "frechet_distance": frechet_distance(gen_feats, real_feats),
+            "frechet_real_baseline": frechet_distance(
+                base_feats, real_feats if base is not None else real_feats[half_b]
+            ),
+        }
+    names = list(judges)
+    pairs = {
+        f"{a} vs {b}": {
+            "generated": disagreement_rate(labels[a][0], labels[b][0]),
+            "real": disagreement_rate(labels[a][1], labels[b][1]),
+        }
+        for i, a in enumerate(names)
+        for b in names[i + 1 :]
+    }
+    return {
+        "judges": per_judge,
+        "disagreement": pairs,
+        "coverage_ok": all(j["coverage_ok"] for j in per_judge.values()),
+        "band": list(band),
+        "n_samples": len(samples),
+        "n_held_out": len(held_out),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Memorisation (Theis et al. 2016, arXiv 1511.01844: a Parzen score can be high for a copier)
+
+
+def nearest_neighbours(
+    queries: torch.Tensor | np.ndarray,
+    reference: torch.Tensor | np.ndarray,
+    batch_size: int = 500,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Euclidean distance from each query image to its nearest reference image, and its index.
+
+    .. math::
+        d_i = \\min_j \\lVert q_i - r_j \\rVert_2, \\qquad
+        \\lVert q - r \\rVert^2 = \\lVert q \\rVert^2 + \\lVert r \\rVert^2 - 2\\, q \\cdot r,
+
+    in pixels on the [0, 1] scale (an image in [-1, 1] is mapped by :math:`(x + 1) / 2`), so
+    two 28x28 images are at most 28 apart. The nearest reference is found in float64 blocks of
+    ``batch_size`` queries against all references (one matrix product per block, the expansion
+    on the right); its distance is then computed directly as :math:`\\lVert q_i - r_j \\rVert`.
+
+    Parameters
+    ----------
+    queries : (N, 1, 28, 28) images in [-1, 1] (or uint8 (N, 28, 28))
+    reference : (M, 1, 28, 28) images in [-1, 1], e.g. the training digits
+
+    Returns
+    -------
+    (np.ndarray, np.ndarray)
+        Distances (N,) float64 and indices into ``reference`` (N,) int64.
+    """
+    q = (_as_images(queries, "queries").double().flatten(1) + 1.0) / 2.0
+    r = (_as_images(reference, "reference").double().flatten(1) + 1.0) / 2.0
+    if len(r) == 0 or batch_size < 1:
+        raise ValueError(
+            f"reference must hold at least one image and batch_size >= 1; got {len(r)} images "
+            f"and batch_size={batch_size}"
+        )
+    index = torch.cat([d2.argmin(dim=1) for d2 in _squared_distances(q, r, batch_size)])
+    # the expansion above loses ~1e-6 to cancellation; the winners' distances are recomputed
+    # directly, so that a copy is at distance 0 exactly
+    return (q - r[index]).norm(dim=1).numpy(), index.numpy()
+
+
+def memorisation_check(
+    samples: torch.Tensor | np.ndarray,
+    train: torch.Tensor | np.ndarray,
+    held_out: torch.Tensor | np.ndarray,
+    *,
+    quantile: float = 0.05,
+    max_ratio: float = 2.0,
+    batch_size: int = 500,
+) -> dict:
+    """Are the samples closer to the training digits than new real digits are?
+
+    A generator that reproduced training digits would score well on sample quality and on the
+    Parzen likelihood (Theis et al. 2016). The check compares two sets of nearest-neighbour
+    distances to the training set :math:`T` (:func:`nearest_neighbours`): :math:`d_g` for the
+    generated samples and :math:`d_h` for held-out real digits, which are by construction new
+    draws from :math:`p_{data}`. With :math:`\\tau` the ``quantile`` (5 %) point of :math:`d_h`,
+
+    .. math::
+        f = \\frac{1}{N} \\sum_{i=1}^{N} \\mathbf{1}[d_{g,i} < \\tau],
+
+    is about ``quantile`` for a generator whose samples are as novel as real digits, and 1 for
+    a copier. The samples are flagged as memorised when :math:`f > ` ``max_ratio`` x
+    ``quantile`` (10 % by default; with 10,000 samples the standard error of :math:`f` near 5 %
+    is 0.2 %, so this margin is far beyond sampling noise).
+
+    Parameters
+    ----------
+    samples : (N, 1, 28, 28) generated images in [-1, 1]
+    train : (M, 1, 28, 28) the generator's training digits
+    held_out : (K, 1, 28, 28) real digits not in ``train``
+    quantile, max_ratio : the threshold's quantile of :math:`d_h` and the flagging ratio
+
+    Returns
+    -------
+    dict
+        ``median_generated`` and ``median_held_out`` (medians of :math:`d_g`, :math:`d_h`),
+        ``threshold`` (:math:`\\tau`), ``quantile``, ``fraction_closer`` (:math:`f`),
+        ``held_out_fraction_closer`` (the same fraction for :math:`d_h`, about ``quantile``),
+        ``ratio`` (:math:`f` / quantile), ``memorised`` (bool), ``verdict`` (a sentence),
+        ``distances_generated``, ``distances_held_out``, ``nearest_train_index`` (arrays).
+    """
+    check_quantile = 0.0 < quantile < 1.0 and max_ratio >= 1.0
+    if not check_quantile:
+        raise ValueError(
+            f"quantile must be in (0, 1) and max_ratio >= 1, got {quantile}, {max_ratio}"
+        )
+    d_gen, index = nearest_neighbours(samples, train, batch_size)
+    d_held, _ = nearest_neighbours(held_out, train, batch_size)
+    tau = float(np.quantile(d_held, quantile))
+    fraction = float(np.mean(d_gen < tau))
+    memorised = fraction > max_ratio * quantile
+    verdict = (
+        f"{100 * fraction:.1f} % of the samples are closer to a training digit than "
+        f"{100 * (1 - quantile):.0f} % of held-out real digits are (expected "
+        f"{100 * quantile:.0f} % for new digits): "
+        + ("the generator reproduces training digits." if memorised else "no sign of copying.")
+    )
+    return {
+        "median_generated": float(np.median(d_gen)),
+        "median_held_out": float(np.median(d_held)),
+        "threshold": tau,
+        "quantile": quantile,
+        "fraction_closer": fraction,
+        "held_out_fraction_closer": float(np.mean(d_held < tau)),
+        "ratio": fraction / quantile,
+        "memorised": bool(memorised),
+        "verdict": verdict,
+        "distances_generated": d_gen,
+        "distances_held_out": d_held,
+        "nearest_train_index": index,
+    }
+
+
+def nearest_neighbour_pairs(
+    samples: torch.Tensor | np.ndarray,
+    train: torch.Tensor | np.ndarray,
+    k: int = 8,
+    *,
+    closest: bool = True,
+    batch_size: int = 500,
+) -> dict:
+    """``k`` generated samples beside their nearest training digits, for drawing.
+
+    Parameters
+    ----------
+    samples, train : images in [-1, 1] (see :func:`nearest_neighbours`)
+    k : number of pairs (notebook 04 draws 8)
+    closest : ``True`` takes the ``k`` samples nearest to any training digit, the strictest
+        view (if any sample is a copy, it is among them); ``False`` the first ``k`` samples,
+        a fair random draw since samples are i.i.d.
+
+    Returns
+    -------
+    dict
+        ``sample_index`` and ``train_index`` (k,) int64, ``distance`` (k,) float64 (ascending
+        when ``closest``), ``samples`` and ``neighbours`` (k, 1, 28, 28) float32 tensors.
+    """
+    samples, train = _as_images(samples, "samples"), _as_images(train, "train")
+    if not 1 <= k <= len(samples):
+        raise ValueError(f"k must be in 1..{len(samples)}, got {k}")
+    dist, index = nearest_neighbours(samples, train, batch_size)
+    chosen = np.argsort(dist, kind="stable")[:k] if closest else np.arange(k)
+    return {
+        "sample_index": chosen,
+        "train_index": index[chosen],
+        "distance": dist[chosen],
+        "samples": samples[torch.as_tensor(chosen)],
+        "neighbours": train[torch.as_tensor(index[chosen])],
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Does D memorise its training digits?
+
+
+@torch.no_grad()
+def discriminator_gap(
+    discriminator: nn.Module,
+    train: torch.Tensor | np.ndarray,
+    held_out: torch.Tensor | np.ndarray,
+    batch_size: int = 1000,
+) -> dict:
+    """D's mean score on its training digits minus its mean score on held-out real digits.
+
+    Both sets are real digits from the same distribution, so a discriminator that judges
+    *digits* scores them alike; one that has learnt its training set by heart calls its
+    training digits real and new digits fake. With logits :math:`\\ell = \\operatorname{logit} D`,
+
+    .. math::
+        \\Delta_\\ell = \\frac{1}{|T|} \\sum_{x \\in T} \\ell(x)
+            - \\frac{1}{|H|} \\sum_{x \\in H} \\ell(x),
+        \\qquad
+        \\operatorname{se}(\\Delta_\\ell) = \\sqrt{s_T^2 / |T| + s_H^2 / |H|},
+
+    and :math:`\\Delta_D` the same difference of :math:`D(x) = \\sigma(\\ell(x))`. D runs in
+    eval mode (dropout off), and its mode is restored afterwards.
+
+    Parameters
+    ----------
+    discriminator : module mapping (N, 1, 28, 28) images in [-1, 1] to logits (N,)
+    train : the digits D was trained on (a few thousand suffice), (N_t, 1, 28, 28)
+    held_out : real digits D never saw, (N_h, 1, 28, 28)
+
+    Returns
+    -------
+    dict
+        ``mean_logit_train``, ``mean_logit_held_out``, ``logit_gap`` (:math:`\\Delta_\\ell`) with
+        ``logit_gap_stderr``, ``mean_d_train``, ``mean_d_held_out``, ``d_gap``
+        (:math:`\\Delta_D`), ``n_train``, ``n_held_out``.
+    """
+    device = next(discriminator.parameters()).device
+    was_training = discriminator.training
+    discriminator.eval()
+    try:
+        logits = [
+            torch.cat(
+                [
+                    discriminator(b.to(device)).double().cpu().reshape(-1)
+                    for b in x.split(batch_size)
+                ]
+            )
+            for x in (_as_images(train, "train"), _as_images(held_out, "held_out"))
+        ]
+    finally:
+        discriminator.train(was_training)
+    (lt, lh), (dt, dh) = logits, [torch.sigmoid(t) for t in logits]
+    if len(lt) < 2 or len(lh) < 2:
+        raise ValueError("train and held_out need at least 2 images each for a standard error")
+    stderr = math.sqrt(lt.var().item() / len(lt) + lh.var().item() / len(lh))
+    return {
+        "mean_logit_train": lt.mean().item(),
+        "mean_logit_held_out": lh.mean().item(),
+        "logit_gap": (lt.mean() - lh.mean()).item(),
+        "logit_gap_stderr": stderr,
+        "mean_d_train": dt.mean().item(),
+        "mean_d_held_out": dh.mean().item(),
+        "d_gap": (dt.mean() - dh.mean()).item(),
+        "n_train": len(lt),
+        "n_held_out": len(lh),
+    }

@@ -7,11 +7,17 @@ import json
 import numpy as np
 import pytest
 import torch
+from torch import nn
 
 from ganlib.mnist import WEIGHTS_DIR
 from ganlib.mnist.classifier import (
     ClassifierConfig,
+    MLPClassifier,
     MNISTClassifier,
+    accuracy,
+    architecture_record,
+    classifier_from_record,
+    make_classifier,
     random_shift,
     save_classifier,
     train_classifier,
@@ -119,3 +125,94 @@ def test_shipped_weights_reach_recorded_accuracy(offline_test: ImageDataset) -> 
     assert acc > 0.95
     assert acc == pytest.approx(info["test_accuracy"], abs=2e-3)
     assert info["architecture"]["parameters"] == sum(v.numel() for v in state.values())
+
+
+# --------------------------------------------------------------------------------------------
+# The second judge, an MLP
+
+
+def test_mlp_shapes_and_parameter_count_by_hand() -> None:
+    model = MLPClassifier(generator=torch.Generator().manual_seed(0))
+    x = torch.rand(5, 1, 28, 28, generator=torch.Generator().manual_seed(1)) * 2 - 1
+    assert model(x).shape == (5, 10)
+    assert model.features(x).shape == (5, 128)
+    torch.testing.assert_close(model(x), model.head(model.features(x)))
+    assert model.predict(x, batch_size=2).tolist() == model(x).argmax(1).tolist()
+    expected = (784 * 256 + 256) + (256 * 128 + 128) + (128 * 10 + 10)
+    assert sum(p.numel() for p in model.parameters()) == expected == 235_146
+    assert not any(isinstance(m, nn.Conv2d) for m in model.modules())
+    with pytest.raises(ValueError, match=r"\(N, 1, 28, 28\)"):
+        model(torch.zeros(5, 784))
+
+
+def test_mlp_init_is_seeded_without_global_rng() -> None:
+    state = torch.random.get_rng_state()
+    a, b = (MLPClassifier(generator=torch.Generator().manual_seed(1)) for _ in range(2))
+    c = MLPClassifier(generator=torch.Generator().manual_seed(2))
+    assert torch.equal(torch.random.get_rng_state(), state)
+    for pa, pb, pc in zip(a.parameters(), b.parameters(), c.parameters(), strict=True):
+        assert torch.equal(pa, pb)
+        assert not torch.equal(pa, pc)
+
+
+def test_make_classifier_follows_the_config() -> None:
+    assert type(make_classifier(ClassifierConfig())) is MNISTClassifier
+    mlp = make_classifier(ClassifierConfig(architecture="mlp", hidden=64, feature_dim=32))
+    assert type(mlp) is MLPClassifier
+    assert (mlp.body[1].out_features, mlp.feature_dim) == (64, 32)
+    with pytest.raises(ValueError, match="architecture"):
+        ClassifierConfig(architecture="resnet")
+
+
+@pytest.mark.parametrize("model", [MNISTClassifier((4, 8), 16), MLPClassifier(32, 16)])
+def test_architecture_record_rebuilds_the_model(model: nn.Module, tmp_path) -> None:
+    record = json.loads(json.dumps(architecture_record(model)))  # through JSON, as shipped
+    rebuilt = classifier_from_record(record)
+    assert type(rebuilt) is type(model)
+    path = save_classifier(model.eval(), tmp_path / "judge.pt", {"architecture": record})
+    rebuilt.load_state_dict(torch.load(path, weights_only=True))
+    x = torch.rand(3, 1, 28, 28, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    torch.testing.assert_close(rebuilt.eval()(x), model(x))
+    assert record["parameters"] == sum(p.numel() for p in model.parameters())
+    with pytest.raises(ValueError, match="unknown classifier class"):
+        classifier_from_record({**record, "class": "ganlib.mnist.classifier.ResNet"})
+
+
+def test_shipped_default_record_is_what_architecture_record_writes() -> None:
+    assert architecture_record(load_pretrained_classifier()) == classifier_info()["architecture"]
+
+
+def test_mlp_training_is_seeded_and_learns() -> None:
+    train = load_offline_mnist("train")
+    small = ImageDataset(train.images[:300], train.labels[:300], "mnist", "train", "first 300")
+    config = ClassifierConfig(architecture="mlp", epochs=2, batch_size=50, seed=1)
+    a, b = train_classifier(small, config), train_classifier(small, config)
+    assert type(a) is MLPClassifier
+    for pa, pb in zip(a.state_dict().values(), b.state_dict().values(), strict=True):
+        assert torch.equal(pa, pb)
+    assert accuracy(a, to_signed_unit(small.images), torch.as_tensor(small.labels)) > 0.3
+
+
+def _shipped_mlp() -> tuple[MLPClassifier, dict]:
+    info = classifier_info("mlp")
+    model = classifier_from_record(info["architecture"])
+    model.load_state_dict(torch.load(WEIGHTS_DIR / "classifier_mlp.pt", weights_only=True))
+    return model.eval(), info
+
+
+def test_shipped_mlp_is_a_different_judge_of_the_training_split(
+    offline_test: ImageDataset,
+) -> None:
+    model, info = _shipped_mlp()
+    assert type(model) is MLPClassifier
+    assert info["training_config"]["architecture"] == "mlp"
+    assert info["training_config"]["seed"] != classifier_info()["training_config"]["seed"]
+    assert "4,000 train digits" in info["data"]["train"]
+    x, y = to_signed_unit(offline_test.images), torch.as_tensor(offline_test.labels)
+    acc = accuracy(model, x, y)  # recomputed from the weights, not read back
+    assert acc > 0.93
+    assert acc == pytest.approx(info["test_accuracy"], abs=2e-3)
+    # two judges that mostly agree on real digits, but not always (they are not copies)
+    default = load_pretrained_classifier()
+    agree = float((model.predict(x) == default.predict(x)).double().mean())
+    assert 0.9 < agree < 1.0

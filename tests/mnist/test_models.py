@@ -7,8 +7,17 @@ import math
 import pytest
 import torch
 from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
 
-from ganlib.mnist.models import ARCHITECTURES, SeededDropout, build_gan, count_parameters
+from ganlib.mnist.models import (
+    ARCHITECTURES,
+    IMAGE_SHAPE,
+    SeededDropout,
+    build_gan,
+    count_parameters,
+    forward_macs,
+    layer_macs,
+)
 
 
 def _by_hand(layer_sizes: list[tuple[int, int]]) -> int:
@@ -182,3 +191,114 @@ def test_seeded_dropout_without_generator_is_nn_dropout() -> None:
     torch.manual_seed(7)
     reference = nn.Dropout(0.3)(x)
     assert torch.equal(ours, reference)
+
+
+# --------------------------------------------------------------------------------------------
+# The DCGAN
+
+#: Forward multiply-adds per sample of the DCGAN, layer by layer, from the layer sizes alone:
+#: a transposed conv scatters each input pixel into (c_out k^2) outputs, a conv gathers
+#: (c_in k^2) inputs into each output pixel.
+DCGAN_G_MACS = [
+    100 * (1 * 1) * 128 * 7 * 7,  # ConvT 100 -> 128, 7x7 kernel on a 1x1 input
+    128 * (7 * 7) * 64 * 4 * 4,  # ConvT 128 -> 64, 4x4 kernel on 7x7 inputs
+    64 * (14 * 14) * 1 * 4 * 4,  # ConvT 64 -> 1, 4x4 kernel on 14x14 inputs
+]
+DCGAN_D_MACS = [
+    64 * (14 * 14) * 1 * 4 * 4,  # Conv 1 -> 64, 14x14 outputs of a 4x4 kernel
+    128 * (7 * 7) * 64 * 4 * 4,  # Conv 64 -> 128, 7x7 outputs
+    1 * (1 * 1) * 128 * 7 * 7,  # Conv 128 -> 1, one output of a 7x7 kernel
+]
+
+
+def test_dcgan_layers_follow_radford_et_al() -> None:
+    g, d = build_gan("dcgan")
+    assert g.latent_dim == 100
+    kinds = [type(m) for m in g.body]
+    assert kinds == [
+        nn.Unflatten,
+        nn.ConvTranspose2d, nn.BatchNorm2d, nn.ReLU,
+        nn.ConvTranspose2d, nn.BatchNorm2d, nn.ReLU,
+        nn.ConvTranspose2d, nn.Tanh,
+    ]  # fmt: skip
+    assert [type(m) for m in d.body] == [
+        nn.Conv2d, nn.LeakyReLU, nn.Conv2d, nn.LeakyReLU, nn.Conv2d
+    ]  # fmt: skip
+    convs = [m for m in d.body if isinstance(m, nn.Conv2d)]
+    assert [(c.stride, c.padding) for c in convs[:2]] == [((2, 2), (1, 1))] * 2  # no pooling
+    assert [m.negative_slope for m in d.modules() if isinstance(m, nn.LeakyReLU)] == [0.2, 0.2]
+    assert not any(isinstance(m, nn.BatchNorm2d | nn.Linear) for m in d.modules())
+
+
+def test_dcgan_parameter_counts_by_hand() -> None:
+    g, d = build_gan("dcgan")
+    # weights c_in * c_out * k^2; no bias before BatchNorm; BatchNorm has a scale and a shift
+    g_by_hand = (100 * 128 * 49) + 2 * 128 + (128 * 64 * 16) + 2 * 64 + (64 * 1 * 16 + 1)
+    d_by_hand = (1 * 64 * 16 + 64) + (64 * 128 * 16 + 128) + (128 * 1 * 49 + 1)
+    assert g_by_hand == 759_681
+    assert d_by_hand == 138_561
+    assert count_parameters(g) == {
+        "trainable": g_by_hand,
+        "non_trainable": 2 * (128 + 64),  # running means and variances
+        "total": g_by_hand + 384,
+    }
+    assert count_parameters(d) == {"trainable": d_by_hand, "non_trainable": 0, "total": d_by_hand}
+
+
+def test_forward_macs_by_hand() -> None:
+    g, d = build_gan("dcgan")
+    assert [m for _, m in layer_macs(g, (100,))] == DCGAN_G_MACS
+    assert [m for _, m in layer_macs(d, IMAGE_SHAPE)] == DCGAN_D_MACS
+    assert forward_macs(g, (100,)) == sum(DCGAN_G_MACS) == 7_250_432
+    assert forward_macs(d, IMAGE_SHAPE) == sum(DCGAN_D_MACS) == 6_629_504
+    g, d = build_gan("keras_gan")
+    assert forward_macs(g, (100,)) == 100 * 256 + 256 * 512 + 512 * 1024 + 1024 * 784
+    assert forward_macs(d, IMAGE_SHAPE) == 784 * 512 + 512 * 256 + 256 * 1
+
+
+@pytest.mark.parametrize("arch", ARCHITECTURES)
+def test_forward_macs_match_pytorchs_flop_counter(arch: str) -> None:
+    """FlopCounterMode counts the matmuls and convolutions PyTorch actually runs (2 FLOP/MAC)."""
+    gen = torch.Generator().manual_seed(0)
+    g, d = build_gan(arch, generator=gen)
+    m = 6
+    z = torch.randn(m, g.latent_dim, generator=gen)
+    with FlopCounterMode(display=False) as counter:
+        x = g(z)
+    assert counter.get_total_flops() == 2 * m * forward_macs(g, (g.latent_dim,))
+    with FlopCounterMode(display=False) as counter:
+        d(x)
+    assert counter.get_total_flops() == 2 * m * forward_macs(d, IMAGE_SHAPE)
+
+
+def test_layer_macs_restores_the_training_mode() -> None:
+    g, _ = build_gan("dcgan")
+    running = g.body[2].running_mean.clone()
+    layer_macs(g, (100,))
+    assert g.training
+    assert torch.equal(g.body[2].running_mean, running)  # ran in eval mode: statistics untouched
+
+
+def test_dcgan_initialisation_is_normal_0_02() -> None:
+    before = torch.get_rng_state()
+    g, d = build_gan("dcgan", generator=torch.Generator().manual_seed(0))
+    assert torch.equal(torch.get_rng_state(), before)
+    big = g.body[1].weight  # 627,200 draws: the sample std is within 1 % of 0.02
+    assert abs(big.std().item() - 0.02) < 2e-4
+    assert abs(big.mean().item()) < 2e-4
+    for layer in [*g.modules(), *d.modules()]:
+        if isinstance(layer, nn.Conv2d | nn.ConvTranspose2d) and layer.bias is not None:
+            assert torch.count_nonzero(layer.bias) == 0
+    gamma = torch.cat([m.weight for m in g.modules() if isinstance(m, nn.BatchNorm2d)])
+    assert abs(gamma.mean().item() - 1.0) < 0.01
+    assert 0.01 < gamma.std().item() < 0.03
+    g2, d2 = build_gan("dcgan", generator=torch.Generator().manual_seed(0))
+    assert torch.equal(g2.body[1].weight, big)
+    assert torch.equal(d2.body[0].weight, d.body[0].weight)
+
+
+def test_dcgan_discriminator_scores_each_image_alone() -> None:
+    gen = torch.Generator().manual_seed(2)
+    _, d = build_gan("dcgan", generator=gen)
+    x = torch.rand(8, 1, 28, 28, generator=gen) * 2 - 1
+    torch.testing.assert_close(d(x)[:3], d(x[:3]))  # no BatchNorm mixing the batch
