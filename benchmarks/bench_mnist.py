@@ -116,12 +116,15 @@ class Pass:
     backward : whether gradients flow back through it in this step
     input_grad : whether the gradient with respect to its *input* is needed (D's input is G(z)
         in the generator update, so the gradient must reach G)
+    weight_grad : whether the gradients of its own weights are computed (ganlib's G update
+        asks autograd for G's weights only, so D's weight gradients are skipped there)
     """
 
     net: str
     what: str
     backward: bool
     input_grad: bool = False
+    weight_grad: bool = True
 
 
 #: The PyTorch tutorial's step: D(x), G(z), D(G(z).detach()), then D(G(z)) for the G update
@@ -138,7 +141,7 @@ GANLIB_STEP = (
     Pass("G", "G(z) under no_grad for the D update", backward=False),
     Pass("D", "D(G(z)), detached fakes", backward=True),
     Pass("G", "G(z') fresh noise for the G update", backward=True),
-    Pass("D", "D(G(z')) in the G update", backward=True, input_grad=True),
+    Pass("D", "D(G(z')) in the G update", backward=True, input_grad=True, weight_grad=False),
 )
 
 
@@ -147,23 +150,25 @@ def net_macs(module: nn.Module, input_shape: tuple[int, ...]) -> list[int]:
     return [macs for _, macs in layer_macs(module, input_shape)]
 
 
-def pass_macs(layers: list[int], backward: bool, input_grad: bool) -> int:
+def pass_macs(layers: list[int], backward: bool, input_grad: bool, weight_grad: bool = True) -> int:
     """Multiply-adds per sample of one pass through a network with these per-layer MACs.
 
-    Forward ``sum(layers)``; backward adds the weight gradients (``sum(layers)`` again) and the
-    input gradients of every layer but the first, whose input gradient only counts when asked
-    for: ``3 * sum - (0 if input_grad else layers[0])``.
+    Forward ``sum(layers)``; backward adds the weight gradients (``sum(layers)`` again, unless
+    ``weight_grad`` is False) and the input gradients of every layer but the first, whose input
+    gradient only counts when asked for: ``forward + (forward if weight_grad else 0) + forward
+    - (0 if input_grad else layers[0])``.
     """
     forward = sum(layers)
     if not backward:
         return forward
-    return 3 * forward - (0 if input_grad else layers[0])
+    weights = forward if weight_grad else 0
+    return 2 * forward + weights - (0 if input_grad else layers[0])
 
 
 def step_flops_per_sample(g_layers: list[int], d_layers: list[int], step: tuple[Pass, ...]) -> int:
     """FLOP per sample of one training step: 2 x the multiply-adds of its passes."""
     nets = {"G": g_layers, "D": d_layers}
-    return 2 * sum(pass_macs(nets[p.net], p.backward, p.input_grad) for p in step)
+    return 2 * sum(pass_macs(nets[p.net], p.backward, p.input_grad, p.weight_grad) for p in step)
 
 
 def gan_layers(arch: str = "tutorial_mlp") -> tuple[list[int], list[int]]:

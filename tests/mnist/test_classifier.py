@@ -9,6 +9,7 @@ import pytest
 import torch
 from torch import nn
 
+from ganlib.core.checkpoint import load_checkpoint
 from ganlib.mnist import WEIGHTS_DIR
 from ganlib.mnist.classifier import (
     ClassifierConfig,
@@ -170,7 +171,7 @@ def test_architecture_record_rebuilds_the_model(model: nn.Module, tmp_path) -> N
     rebuilt = classifier_from_record(record)
     assert type(rebuilt) is type(model)
     path = save_classifier(model.eval(), tmp_path / "judge.pt", {"architecture": record})
-    rebuilt.load_state_dict(torch.load(path, weights_only=True))
+    rebuilt.load_state_dict(load_checkpoint(path))
     x = torch.rand(3, 1, 28, 28, generator=torch.Generator().manual_seed(0)) * 2 - 1
     torch.testing.assert_close(rebuilt.eval()(x), model(x))
     assert record["parameters"] == sum(p.numel() for p in model.parameters())
