@@ -1,0 +1,79 @@
+"""ganlib.plane.metrics on hand-made sample sets: all modes, one mode, uniform noise, edge cases."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from ganlib.plane.metrics import evaluate_samples, mode_counts, mode_metrics, nearest_modes
+from ganlib.plane.targets import grid, ring
+
+RING = ring()
+
+
+def _around(centres: np.ndarray, n_each: int, spread: float, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return np.concatenate([c + rng.normal(scale=spread, size=(n_each, 2)) for c in centres])
+
+
+def test_samples_of_every_mode_cover_all_modes_with_high_quality() -> None:
+    m = mode_metrics(_around(RING.means, 500, RING.std), RING)
+    assert m["modes"] == 8
+    # within 3σ of a 2-D Gaussian's centre: 1 - exp(-9/2) = 98.9 %
+    assert m["hq"] == pytest.approx(1 - math.exp(-4.5), abs=0.01)
+
+
+def test_a_collapsed_generator_covers_one_mode() -> None:
+    m = mode_metrics(_around(RING.means[3:4], 4_000, 0.5 * RING.std), RING)
+    assert m == {"modes": 1.0, "hq": 1.0}
+    assert (
+        mode_counts(_around(RING.means[3:4], 100, 0.01), RING).tolist() == [0, 0, 0, 100] + [0] * 4
+    )
+
+
+def test_uniform_noise_over_the_view_covers_nothing() -> None:
+    rng = np.random.default_rng(1)
+    m = mode_metrics(rng.uniform(-3, 3, size=(10_000, 2)), RING)
+    # the 8 disks of radius 3σ = 0.06 cover 8 π 0.06² / 36 = 0.25 % of the square
+    assert m["hq"] == pytest.approx(8 * math.pi * 0.06**2 / 36, abs=0.0015)
+    assert m["modes"] == 0  # each mode gets ~0.03 % of the samples, far below 1/32
+
+
+def test_the_quarter_share_threshold() -> None:
+    # 1/(4K) = 1/32 of the samples: a mode with exactly that many counts, one short does not
+    n = 3_200
+    near = np.repeat(RING.means[:2], [100, 99], axis=0)  # 100 = n/32 on mode 0, 99 on mode 1
+    rest = np.full((n - len(near), 2), 50.0)  # far from every mode
+    m = mode_metrics(np.concatenate([near, rest]), RING)
+    assert m["modes"] == 1
+    assert m["hq"] == pytest.approx(199 / n)
+
+
+def test_quality_radius_is_three_sigma() -> None:
+    inside = RING.means[0] + np.array([[2.99 * RING.std, 0.0]])
+    outside = RING.means[0] + np.array([[0.0, 3.01 * RING.std]])
+    assert mode_counts(inside, RING)[0] == 1
+    assert mode_counts(outside, RING).sum() == 0
+
+
+def test_nearest_mode_on_the_grid_and_non_finite_samples() -> None:
+    g = grid()
+    pts = np.array([[4.02, -3.97], [np.nan, 0.0], [0.9, 0.0]])
+    index, dist = nearest_modes(pts, g)
+    assert g.means[index[0]].tolist() == [4.0, -4.0]
+    assert index[1] == -1
+    assert math.isinf(dist[1])
+    assert dist[2] == pytest.approx(0.9)  # nearest is (0, 0), 0.9 away: not high quality
+
+
+def test_evaluate_samples_adds_js_and_refuses_nothing_finite() -> None:
+    ev = evaluate_samples(_around(RING.means, 1_250, RING.std), RING)
+    assert set(ev) == {"modes", "hq", "js"}
+    assert ev["js"] < 6e-3
+    bad = evaluate_samples(np.array([[np.inf, 0.0], [0.0, 0.0]]), RING)
+    assert math.isnan(bad["js"])
+    assert bad["hq"] == 0.0
+    with pytest.raises(ValueError, match="empty"):
+        mode_metrics(np.zeros((0, 2)), RING)
