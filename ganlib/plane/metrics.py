@@ -79,3 +79,19 @@ def evaluate_samples(samples: np.ndarray, target: PlaneMixture) -> dict[str, flo
     finite = bool(np.isfinite(samples).all())
     out["js"] = js_from_samples(samples, target) if finite else math.nan
     return out
+
+
+def dominant_mode(samples: np.ndarray, target: PlaneMixture) -> tuple[int, float]:
+    """The mode nearest to the most samples, and the share of samples nearest to it.
+
+    Unlike :func:`mode_counts` this ignores the 3σ radius: a collapsed generator whose samples
+    sit in a streak *beside* a mode still has a dominant mode, which shows where it is and
+    when it hops (notebook 03). Returns ``(-1, 0.0)`` if no sample is finite.
+    """
+    index, _ = nearest_modes(samples, target)
+    index = index[index >= 0]
+    if index.size == 0:
+        return -1, 0.0
+    counts = np.bincount(index, minlength=target.n_modes)
+    top = int(counts.argmax())
+    return top, float(counts[top] / len(np.asarray(samples).reshape(-1, 2)))

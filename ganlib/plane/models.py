@@ -63,7 +63,7 @@ class PlaneNetConfig:
         Samples per minibatch-std group; the batch size must be a multiple of it.
     """
 
-    g_hidden: tuple[int, ...] = (128, 128)
+    g_hidden: tuple[int, ...] = (128, 128, 128)
     d_hidden: tuple[int, ...] = (128, 128)
     activation: str = "leaky_relu"
     d_kind: str = "per-sample"
@@ -152,7 +152,8 @@ class MinibatchStdDiscriminator(nn.Module):
                 f"net.group={self.group}, got {n}; change batch_size or net.group"
             )
         grouped = h.reshape(n // self.group, self.group, -1)  # (groups, g, H)
-        return (grouped.var(dim=1, unbiased=False) + MBSTD_EPS).sqrt().mean(dim=1)
+        dev = grouped - grouped.mean(dim=1, keepdim=True)
+        return (dev.pow(2).mean(dim=1) + MBSTD_EPS).sqrt().mean(dim=1)
 
     def statistic(self, x: torch.Tensor) -> torch.Tensor:
         """:math:`s` for each group of ``group`` points of ``x`` ``(N, 2)``: ``(N/g,)``."""
@@ -161,8 +162,9 @@ class MinibatchStdDiscriminator(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(N, 2)`` → ``(N, 1)`` logits, every sample judged with its group's statistic."""
         h = self.body(x)  # (N, H)
-        stat = self._group_std(h).repeat_interleave(self.group)  # (N,)
-        return self.head(torch.cat([h, stat[:, None]], dim=1))
+        stat = self._group_std(h)  # (N / g,): one per group, the same for its g members
+        per_sample = stat[:, None, None].expand(-1, self.group, 1).reshape(-1, 1)  # (N, 1)
+        return self.head(torch.cat([h, per_sample], dim=1))
 
     def score(self, x: torch.Tensor, stat: torch.Tensor | float) -> torch.Tensor:
         """Logits of single points ``(N, 2)`` with the statistic held at ``stat`` (a scalar)."""

@@ -7,7 +7,13 @@ import math
 import numpy as np
 import pytest
 
-from ganlib.plane.metrics import evaluate_samples, mode_counts, mode_metrics, nearest_modes
+from ganlib.plane.metrics import (
+    dominant_mode,
+    evaluate_samples,
+    mode_counts,
+    mode_metrics,
+    nearest_modes,
+)
 from ganlib.plane.targets import grid, ring
 
 RING = ring()
@@ -77,3 +83,13 @@ def test_evaluate_samples_adds_js_and_refuses_nothing_finite() -> None:
     assert bad["hq"] == 0.0
     with pytest.raises(ValueError, match="empty"):
         mode_metrics(np.zeros((0, 2)), RING)
+
+
+def test_dominant_mode_sees_a_streak_beside_a_mode() -> None:
+    rng = np.random.default_rng(3)
+    streak = RING.means[5] * rng.uniform(0.6, 0.9, size=(500, 1))  # inside the ring, no 3σ hit
+    assert mode_metrics(streak, RING)["modes"] == 0
+    assert dominant_mode(streak, RING) == (5, 1.0)
+    half = np.concatenate([streak, _around(RING.means[2:3], 500, RING.std)])
+    assert dominant_mode(half, RING)[1] == pytest.approx(0.5)
+    assert dominant_mode(np.full((3, 2), np.nan), RING) == (-1, 0.0)

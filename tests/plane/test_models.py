@@ -23,7 +23,8 @@ def test_default_nets_have_the_sizes_counted_by_hand() -> None:
     assert isinstance(g, PlaneGenerator)
     assert isinstance(d, PlaneDiscriminator)
     two_layers = (2 * 128 + 128) + (128 * 128 + 128)
-    assert _n_params(g) == two_layers + (128 * 2 + 2) == 17_154
+    # G: 2 -> 128 -> 128 -> 128 -> 2; D: 2 -> 128 -> 128 -> 1
+    assert _n_params(g) == two_layers + (128 * 128 + 128) + (128 * 2 + 2) == 33_666
     assert _n_params(d) == two_layers + (128 * 1 + 1) == 17_025
     z = torch.randn(5, 2, generator=torch.Generator().manual_seed(0))
     assert g(z).shape == (5, 2)
