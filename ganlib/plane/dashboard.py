@@ -23,6 +23,7 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.ticker import FuncFormatter
 
 from ganlib.core.losses import LOSSES
 from ganlib.core.validation import check_int
@@ -37,7 +38,8 @@ BATCH_SIZES: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 R1_GAMMAS: tuple[float, ...] = (0.0, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
 OPTIMIZER_NAMES: tuple[str, ...] = ("adam", "sgd")
 TRACE_STEPS = 1000  # initial width of the trace panels (doubles as needed)
-FIGSIZE = (9.8, 4.1)  # inches at 100 dpi: 980 x 410 px, inside a 1280 px wide JupyterLab
+FIGSIZE = (9.8, 4.3)  # inches at 100 dpi: 980 x 430 px, inside a 1280 px wide JupyterLab
+FONTS = {"font.size": 11, "axes.titlesize": 11, "legend.fontsize": 10}  # a projector's minimum
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,11 @@ class ViewSettings:
         check_int("grid_lines", self.grid_lines, 2, 200)
 
 
+def _steps_label(value: float, _: object) -> str:
+    """Step ticks that stay short as the run grows: 500, 1k, 1.5k, 20k."""
+    return f"{value / 1000:g}k" if value >= 1000 else f"{value:g}"
+
+
 class PlaneFigure(BlitFigure):
     """The dashboard's one figure: the landscape and four trace panels, blitted.
 
@@ -78,15 +85,18 @@ class PlaneFigure(BlitFigure):
     def __init__(
         self, view: dict[str, np.ndarray], target: PlaneMixture, figsize: tuple[float, float]
     ):
-        with plt.ioff():  # ipympl would otherwise display the figure a second time
+        with plt.ioff(), plt.rc_context(FONTS):  # ioff: ipympl would show the figure twice
             fig = plt.figure(figsize=figsize, dpi=100)
-        grid = fig.add_gridspec(2, 3, width_ratios=(1.45, 1.0, 1.0))
-        self.landscape: LandscapeArtists = draw_landscape(fig.add_subplot(grid[:, 0]), view)
-        self.trace_axes = [fig.add_subplot(grid[r, c]) for r in (0, 1) for c in (1, 2)]
-        self.lines = draw_traces(self.trace_axes, target.n_modes)
-        for ax in self.trace_axes[2:]:
-            ax.set_xlabel("generator step")
-        fig.tight_layout(pad=0.6, w_pad=0.8, h_pad=0.6)
+            grid = fig.add_gridspec(2, 3, width_ratios=(1.3, 1.0, 1.0))
+            self.landscape: LandscapeArtists = draw_landscape(fig.add_subplot(grid[:, 0]), view)
+            self.trace_axes = [fig.add_subplot(grid[r, c]) for r in (0, 1) for c in (1, 2)]
+            self.lines = draw_traces(self.trace_axes, target.n_modes)
+            for ax in self.trace_axes:
+                ax.set_xlim(0, TRACE_STEPS)
+                ax.xaxis.set_major_formatter(FuncFormatter(_steps_label))
+            for ax in self.trace_axes[2:]:
+                ax.set_xlabel("generator step")
+            fig.tight_layout(pad=0.5, w_pad=0.6, h_pad=0.4)
         super().__init__(fig, [*self.landscape.artists, *self.lines.values()])
         self.set_target(view, target)
 
@@ -98,7 +108,7 @@ class PlaneFigure(BlitFigure):
         self.landscape.heat.set_extent((lo, hi, lo, hi))
         ax.set_xlim(lo, hi)
         ax.set_ylim(lo, hi)
-        ax.set_title(f"{target.name}: D(x), G's gradients", color="black")
+        ax.set_title(f"{target.name}: D(x), samples, G's gradients", color="black")
         ax_m = self.trace_axes[0]
         ax_m.lines[1].set_ydata([target.n_modes, target.n_modes])  # the "all modes" line
         ax_m.set_ylim(-0.3, target.n_modes + 0.5)

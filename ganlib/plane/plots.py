@@ -47,7 +47,7 @@ COLOURS: dict[str, str] = {
 }
 D_CMAP = "BrBG"
 D_STAR_LEVELS = (0.25, 0.5, 0.75)
-ARROW_LENGTH = 0.06  # the 90th-percentile arrow spans this share of the view's width
+ARROW_LENGTH = 0.04  # the 90th-percentile arrow spans this share of the view's width
 LAYERS: tuple[str, ...] = ("D heat map", "real", "fake", "arrows", "noise grid", "D* contours")
 
 

@@ -12,6 +12,7 @@ from ganlib.plane.metrics import (
     evaluate_samples,
     mode_counts,
     mode_metrics,
+    mode_widths,
     nearest_modes,
 )
 from ganlib.plane.targets import grid, ring
@@ -93,3 +94,20 @@ def test_dominant_mode_sees_a_streak_beside_a_mode() -> None:
     half = np.concatenate([streak, _around(RING.means[2:3], 500, RING.std)])
     assert dominant_mode(half, RING)[1] == pytest.approx(0.5)
     assert dominant_mode(np.full((3, 2), np.nan), RING) == (-1, 0.0)
+
+
+def test_mode_widths_of_the_data_and_of_squeezed_modes() -> None:
+    # the data: one coordinate of a 2-D Gaussian cut at radius 3σ, by hand from the Rayleigh law
+    by_hand = math.sqrt((1 - 5.5 * math.exp(-4.5)) / (1 - math.exp(-4.5)))
+    assert by_hand == pytest.approx(0.974, abs=1e-3)
+    data = _around(RING.means, 5_000, RING.std)
+    np.testing.assert_allclose(mode_widths(data, RING), by_hand, rtol=0.04)
+    rng = np.random.default_rng(4)
+    streaks = np.concatenate(
+        [c + rng.normal(size=(2_000, 2)) * [0.25 * RING.std, 0.5 * RING.std] for c in RING.means]
+    )  # every sample high quality, each mode a narrow ellipse
+    assert mode_metrics(streaks, RING)["hq"] == 1.0
+    np.testing.assert_allclose(mode_widths(streaks, RING), [[0.25, 0.5]] * 8, rtol=0.05)
+    one = mode_widths(RING.means[:1] + rng.normal(scale=0.01, size=(100, 2)), RING)
+    assert np.isnan(one[1:]).all()
+    assert np.isfinite(one[0]).all()

@@ -165,7 +165,7 @@ def test_reset_changes_what_d_sees_and_mid_run_updates_act() -> None:
     assert gan.config.d_kind == "minibatch-std"
     gan.train(3, record_every=None)
     gan.update(lr_g=5e-4, r1_gamma=0.1)
-    assert gan.opt_g.param_groups[0]["lr"] == 5e-4
+    assert gan.opt_g.param_groups[0]["lr"] == pytest.approx(5e-4 * gan.lr_factor())
     gan.train(3, record_every=None)
     assert gan.diverged is None
     assert gan.step == 6
