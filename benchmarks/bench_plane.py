@@ -2,7 +2,7 @@
 
 Run from the repository root::
 
-    python benchmarks/bench_plane.py            # 10 seeds, every setup, 30 s cap per run
+    python benchmarks/bench_plane.py            # 10 seeds, every setup, 20 s cap per run
     python benchmarks/bench_plane.py --quick    # 3 seeds, 15 s cap
 
 The task is Metz et al.'s ring of 8 Gaussians (radius 2, σ = 0.02) with 2-D normal noise.
@@ -179,12 +179,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="3 seeds, 15 s cap")
     parser.add_argument("--seeds", type=int, default=None, help="seeds per setup (default 10)")
-    parser.add_argument("--cap", type=float, default=None, help="training cap per run, s (30)")
+    parser.add_argument("--cap", type=float, default=None, help="training cap per run, s (20)")
     parser.add_argument("--threads", type=int, default=1, help="torch.set_num_threads (1)")
     parser.add_argument("--setups", nargs="+", default=["plain", *REMEDIES])
     args = parser.parse_args()
     seeds = args.seeds or (3 if args.quick else 10)
-    cap = args.cap or (15.0 if args.quick else 30.0)
+    cap = args.cap or (15.0 if args.quick else 20.0)
     names = check_setups(args.setups)
     torch.set_num_threads(args.threads)
     sys.stdout.reconfigure(line_buffering=True)  # rows appear as runs finish

@@ -8,12 +8,13 @@ The **landscape** panel draws, in the order of GAN Lab's layers (Kahng et al. 20
 * the contours 0.25 / 0.5 / 0.75 of :math:`D^* = p_\text{data} / (p_\text{data} + p_g)` where
   :math:`p_g` is estimated;
 * real points (black) and fake points (purple);
-* each fake point's gradient arrow (vermillion): where the generator loss moves it.
+* each fake point's gradient (vermillion): a short line from the point in the direction the
+  generator loss moves it (GAN Lab's "generator gradients").
 
 :func:`draw_landscape` returns :class:`LandscapeArtists`, whose :meth:`~LandscapeArtists.update`
 moves the same artists to a new :meth:`ganlib.plane.training.PlaneGAN.view` (``set_data``,
-``set_offsets``, ``set_UVC``, ``set_segments``): the live dashboard blits them
-(:mod:`ganlib.plane.dashboard`), the static figures draw them once.
+``set_offsets``; each kind of line is ONE ``Line2D`` with NaN between its pieces): the live
+dashboard blits them (:mod:`ganlib.plane.dashboard`), the static figures draw them once.
 """
 
 from __future__ import annotations
@@ -27,10 +28,10 @@ import contourpy
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.collections import LineCollection, PathCollection
+from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
-from matplotlib.quiver import Quiver
+from matplotlib.lines import Line2D
 
 from ganlib.plane.targets import PlaneMixture
 
@@ -51,11 +52,20 @@ ARROW_LENGTH = 0.04  # the 90th-percentile arrow spans this share of the view's 
 LAYERS: tuple[str, ...] = ("D heat map", "real", "fake", "arrows", "noise grid", "D* contours")
 
 
-def _segments(grid: np.ndarray) -> list[np.ndarray]:
-    return [line for line in np.asarray(grid) if np.isfinite(line).all()]
+def polylines(lines: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Many polylines ``(P_i, 2)`` as the x and y of ONE line, NaN between them.
+
+    One ``Line2D`` draws and moves far faster than a collection of hundreds of paths, which is
+    what keeps the live figure at ten frames a second.
+    """
+    if len(lines) == 0:
+        return np.array([np.nan]), np.array([np.nan])
+    gap = np.full((1, 2), np.nan)
+    xy = np.concatenate([part for line in lines for part in (np.asarray(line), gap)])
+    return xy[:, 0], xy[:, 1]
 
 
-def _contour_segments(x: np.ndarray, d_star: np.ndarray) -> list[np.ndarray]:
+def contour_lines(x: np.ndarray, d_star: np.ndarray) -> list[np.ndarray]:
     """D*'s contour lines at :data:`D_STAR_LEVELS` (contourpy, matplotlib's own engine)."""
     z = np.ma.masked_invalid(d_star)
     gen = contourpy.contour_generator(x, x, z, line_type=contourpy.LineType.Separate)
@@ -78,11 +88,11 @@ class LandscapeArtists:
 
     ax: Axes
     heat: AxesImage
-    grid: LineCollection
-    d_star: LineCollection
+    grid: Line2D
+    d_star: Line2D
     real: PathCollection
     fake: PathCollection
-    arrows: Quiver
+    arrows: Line2D
 
     @property
     def layers(self) -> dict[str, Any]:
@@ -100,11 +110,11 @@ class LandscapeArtists:
         self.real.set_offsets(view["real"])
         self.fake.set_offsets(view["fake"])
         width = float(view["x"][-1] - view["x"][0])
-        uv = scaled_arrows(view["arrows"], width)
-        self.arrows.set_offsets(view["fake"])
-        self.arrows.set_UVC(uv[:, 0], uv[:, 1])
-        self.grid.set_segments(_segments(view["grid"]))
-        self.d_star.set_segments(_contour_segments(view["x"], view["d_star"]))
+        start = np.asarray(view["fake"], dtype=np.float64)
+        end = start + scaled_arrows(view["arrows"], width)
+        self.arrows.set_data(*polylines(np.stack([start, end], axis=1)))  # n segments
+        self.grid.set_data(*polylines(np.asarray(view["grid"])))
+        self.d_star.set_data(*polylines(contour_lines(view["x"], view["d_star"])))
 
 
 def draw_landscape(
@@ -115,15 +125,11 @@ def draw_landscape(
     lo, hi = float(x[0]), float(x[-1])
     heat = ax.imshow(view["d"], extent=(lo, hi, lo, hi), origin="lower", cmap=D_CMAP,
                      vmin=0.0, vmax=1.0, interpolation="nearest", alpha=0.75)  # fmt: skip
-    grid = LineCollection([], colors=COLOURS["grid"], linewidths=0.5, alpha=0.6)
-    d_star = LineCollection([], colors=COLOURS["d_star"], linewidths=1.2, linestyles="--")
-    ax.add_collection(grid)
-    ax.add_collection(d_star)
+    (grid,) = ax.plot([], [], color=COLOURS["grid"], lw=0.5, alpha=0.6)
+    (d_star,) = ax.plot([], [], color=COLOURS["d_star"], lw=1.2, ls="--")
     real = ax.scatter(*np.asarray(view["real"]).T, s=4, color=COLOURS["real"], linewidths=0)
     fake = ax.scatter(*np.asarray(view["fake"]).T, s=6, color=COLOURS["fake"], linewidths=0)
-    n = len(view["fake"])
-    arrows = ax.quiver(np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n), color=COLOURS["arrow"],
-                       angles="xy", scale_units="xy", scale=1.0, width=0.0035)  # fmt: skip
+    (arrows,) = ax.plot([], [], color=COLOURS["arrow"], lw=1.0)
     art = LandscapeArtists(ax, heat, grid, d_star, real, fake, arrows)
     art.update(view)
     ax.set_xlim(lo, hi)
@@ -210,7 +216,7 @@ def plot_mode_traces(
         ax.set_ylim(-0.3, n_modes + 0.5)
         ax.set_ylabel("modes covered")
     else:
-        ax.set_ylabel(metric)
+        ax.set_ylabel({"hq": "high-quality share", "js": "JS (nats)"}.get(metric, metric))
     ax.set_xlabel("generator step")
     ax.legend(fontsize="small", loc="lower right")
     fig.tight_layout()

@@ -66,7 +66,7 @@ def test_a_chunk_moves_the_same_artists_and_blits(dash: PlaneDashboard) -> None:
 def test_each_layer_can_be_switched_off_and_on(dash: PlaneDashboard) -> None:
     while dash.gan.step < 150:  # until p_g overlaps p_data somewhere: D* has contours
         dash.run_chunk()
-    assert dash.live.landscape.d_star.get_segments()
+    assert np.isfinite(dash.live.landscape.d_star.get_xdata()).any()
     for name in LAYERS:
         before = np.asarray(dash.figure.canvas.buffer_rgba()).copy()
         dash.layers[name].value = False

@@ -18,6 +18,7 @@ from ganlib.plane.plots import (
     plot_mode_traces,
     plot_phase_portrait,
     plot_traces,
+    polylines,
     scaled_arrows,
 )
 from ganlib.plane.targets import TARGETS
@@ -42,10 +43,13 @@ def test_landscape_layers_hold_the_view(gan: PlaneGAN) -> None:
     assert art.heat.get_cmap().name == D_CMAP
     assert art.heat.origin == "lower"
     np.testing.assert_array_equal(art.fake.get_offsets(), view["fake"])
-    np.testing.assert_array_equal(art.arrows.get_offsets(), view["fake"])
-    assert len(art.grid.get_segments()) == 12
+    # one line of n segments (start, end, NaN), from each fake point on
+    segments = np.stack([art.arrows.get_xdata(), art.arrows.get_ydata()], 1).reshape(-1, 3, 2)
+    assert np.isnan(segments[:, 2]).all()
+    np.testing.assert_allclose(segments[:, 0], view["fake"])
+    assert np.isnan(art.grid.get_xdata()).sum() == 12  # 6 + 6 noise-grid lines
     # arrows keep their directions; only the length is rescaled for display
-    uv = np.stack([art.arrows.U, art.arrows.V], axis=1)
+    uv = segments[:, 1] - segments[:, 0]
     cos = (uv * view["arrows"]).sum(1) / (np.hypot(*uv.T) * np.hypot(*view["arrows"].T))
     assert np.all(cos > 1 - 1e-9)
     assert art.ax.get_xlim() == (view["x"][0], view["x"][-1])
@@ -71,6 +75,13 @@ def test_static_figures_draw(gan: PlaneGAN) -> None:
     paths = {"simultaneous": simultaneous_steps(1, 0, 0.1, 50),
              "alternating": alternating_steps(1, 0, 0.1, 50)}  # fmt: skip
     assert len(plot_phase_portrait(paths).axes[0].lines) == 2 * 2 + 1
+
+
+def test_polylines_join_pieces_with_gaps() -> None:
+    x, y = polylines([np.zeros((2, 2)), np.ones((3, 2))])
+    assert len(x) == len(y) == 2 + 1 + 3 + 1
+    assert np.isnan(x[[2, 6]]).all()
+    assert np.isnan(polylines([])[0]).all()
 
 
 def test_bad_figure_input_is_refused(gan: PlaneGAN) -> None:
