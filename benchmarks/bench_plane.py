@@ -169,8 +169,10 @@ def summary_row(setup: str, runs: list[Run]) -> str:
     bound = "≥ " if any(r.reached is None for r in runs) else ""
     cpu = [r.reached[1] for r in runs if r.reached]
     cpu_text = f"{statistics.median(cpu):.1f}" if cpu else "–"
+    steps = ", ".join(f"{r.reached[2]}" if r.reached else "–" for r in runs)
     return (
-        f"| {setup} | {ok} / {len(runs)} | {times} | {bound}{median_time(runs):.1f} | {cpu_text} |"
+        f"| {setup} | {ok} / {len(runs)} | {times} | {bound}{median_time(runs):.1f} | {cpu_text} "
+        f"| {steps} |"
     )
 
 
@@ -204,8 +206,10 @@ def main() -> None:
         print(f"seed {seed} done, load average {os.getloadavg()[0]:.1f}")
     for name in names:
         print_table(name, results[name])
-    print("\n| setup | reached within 10 s | time to reach (s), seeds 0–9 | median (s) | median "
-          "CPU s |\n|---|---|---|---|---|")  # fmt: skip
+    print(
+        "\n| setup | reached within 10 s | time to reach (s), seeds 0–9 | median (s) "
+        "| median CPU s of those reached | generator steps to reach |\n|---|---|---|---|---|---|"
+    )
     for name in names:
         print(summary_row(name, results[name]))
 

@@ -238,18 +238,18 @@ def draw_traces(axes: Sequence[Axes], n_modes: int) -> dict[str, Any]:
     ax_m.set_title("modes covered")
     lines["hq"] = ax_q.plot([], [], color=COLOURS["other"], lw=1.6)[0]
     ax_q.set_ylim(0.0, 1.02)
-    ax_q.set_title("high-quality share")
+    ax_q.set_title("high quality")
     lines["js"] = ax_js.plot([], [], color=COLOURS["fake"], lw=1.6)[0]
     ax_js.axhline(math.log(2.0), color=COLOURS["fake"], **ref)
     ax_js.set_yscale("log")
     ax_js.set_ylim(1e-3, 1.0)
-    ax_js.set_title("JS (nats; -- ln 2)")
+    ax_js.set_title("JS, nats (-- ln 2)")
     lines["d_loss"] = ax_l.plot([], [], color=COLOURS["plain"], lw=1.4, label="D")[0]
     lines["g_loss"] = ax_l.plot([], [], color=COLOURS["remedy"], lw=1.4, label="G")[0]
     ax_l.axhline(math.log(4.0), color=COLOURS["plain"], **ref)
     ax_l.axhline(math.log(2.0), color=COLOURS["remedy"], **ref)
     ax_l.set_ylim(0.0, 3.0)
-    ax_l.set_title("losses (-- ln 4, ln 2)")
+    ax_l.set_title("loss (-- ln 4, ln 2)")
     ax_l.legend(fontsize="small", loc="upper right")
     return lines
 

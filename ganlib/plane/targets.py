@@ -16,7 +16,7 @@ and its components are the *modes* that the mode metrics of :mod:`ganlib.plane.m
 * ``"grid"``: 25 Gaussians on the 5 × 5 grid :math:`\{-4, -2, 0, 2, 4\}^2`, :math:`\sigma = 0.05`
   (the grid of VEEGAN, Srivastava et al. 2017, and PacGAN, Lin et al. 2018).
 * ``"spiral"``: a curved target, 1.5 turns of an Archimedean spiral drawn as a *fine* mixture
-  of 120 Gaussians spaced :math:`1.2\sigma` apart along the curve (:math:`\sigma = 0.05`): to the
+  of 208 Gaussians spaced :math:`1.2\sigma` apart along the curve (:math:`\sigma = 0.05`): to the
   eye a smooth band, and still an exact density. Unlike the ring and the grid it is connected,
   so a generator has to bend its noise plane, not tear it.
 

@@ -176,6 +176,8 @@ class PlaneGAN(Game):
         Validated here; ``ValueError`` on a bad setting.
     device : str or torch.device
         Where the nets and samples live (these small nets are fastest on the CPU).
+    record_samples : int
+        Generator samples behind each history record (10,000; the live dashboard uses fewer).
 
     Attributes
     ----------
@@ -187,6 +189,15 @@ class PlaneGAN(Game):
 
     config_class = PlaneGANConfig
 
+    def __init__(
+        self,
+        config: PlaneGANConfig | None = None,
+        device: str | torch.device = "cpu",
+        record_samples: int = JS_SAMPLES,
+    ) -> None:
+        self.record_samples = check_int("record_samples", record_samples, 100, 10**7)
+        super().__init__(config, device)
+
     # ---- the plane's data, noise and nets -----------------------------------------------------
     def _build_nets(self, config: PlaneGANConfig) -> tuple[nn.Module, nn.Module]:
         return build_plane_nets(config.net)
@@ -194,7 +205,6 @@ class PlaneGAN(Game):
     def _on_reset(self) -> None:
         self.target = TARGETS[self.config.target]
         self.history = PlaneHistory()
-        self.record_samples = JS_SAMPLES
         self._fixed: dict[str, object] = {}  # the view's real points and noise, per reset
 
     def real_batch(self, n: int, generator: torch.Generator) -> torch.Tensor:
