@@ -78,7 +78,7 @@ def _step(text: str) -> int:
     return int(match.group(1))
 
 
-def _changes(page, canvas, before: str, timeout_s: float = 10.0) -> str:
+def _changes(page, canvas, before: str, what: str, timeout_s: float = 30.0) -> str:
     """Wait until the canvas shows something other than ``before``; return its new pixels."""
     from tests.browser import page as ui
 
@@ -88,7 +88,7 @@ def _changes(page, canvas, before: str, timeout_s: float = 10.0) -> str:
         if now != before:
             return now
         page.wait_for_timeout(100)
-    raise AssertionError("the dashboard's canvas did not change")
+    raise AssertionError(f"the dashboard's canvas did not change after {what}")
 
 
 def _drag_to_end(page, slider, right: bool) -> None:
@@ -139,12 +139,12 @@ def test_notebook_03_runs_and_its_dashboard_responds(lab: LabServer) -> None:
             dash.locator("button", has_text="Step D").click()
             page.wait_for_function("el => el.textContent.includes('D step')",
                                    arg=status.element_handle(), timeout=10_000)  # fmt: skip
-            pixels = _changes(page, canvas, pixels)
+            pixels = _changes(page, canvas, pixels, "Step D")
             dash.locator("button", has_text="Step G").click()
             page.wait_for_function("el => el.textContent.includes('G step')",
                                    arg=status.element_handle(), timeout=10_000)  # fmt: skip
             assert _step(status.inner_text()) == step0 + 1
-            pixels = _changes(page, canvas, pixels)
+            pixels = _changes(page, canvas, pixels, "Step G")
 
             slider = dash.locator(".widget-slider", has_text="lr_G").first
             readout = slider.locator(".widget-readout")
@@ -168,7 +168,7 @@ def test_notebook_03_runs_and_its_dashboard_responds(lab: LabServer) -> None:
             log["redraws_per_s_kernel"] = int(rate.group(1)) if rate else None
             log["images_per_s_browser"] = round((frames1 - frames0) / (t1 - t0), 1)
             ui.save_screenshot(page, ARTIFACTS, "plane-03-playing", target=dash)
-            pixels = _changes(page, canvas, pixels)
+            pixels = _changes(page, canvas, pixels, "Play")
             dash.locator("button", has_text="Pause").click()
             dash.locator("button", has_text="Play").wait_for(timeout=10_000)
             ui.wait_kernel_idle(page, 30)
@@ -180,9 +180,9 @@ def test_notebook_03_runs_and_its_dashboard_responds(lab: LabServer) -> None:
             for name in LAYERS:
                 switch = dash.locator(".widget-checkbox", has_text=name).locator("input")
                 switch.uncheck()
-                pixels = _changes(page, canvas, pixels)
+                pixels = _changes(page, canvas, pixels, f"hiding {name}")
                 switch.check()
-                pixels = _changes(page, canvas, pixels)
+                pixels = _changes(page, canvas, pixels, f"showing {name}")
 
             # extreme settings: lr = 1 (the sliders' right end), batch 1, k = 20
             sliders = dash.locator(".widget-slider")  # in order: lr_D, lr_G, k, batch

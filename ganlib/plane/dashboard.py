@@ -59,16 +59,24 @@ class ViewSettings:
         Real points, fake points and arrows drawn.
     grid_lines : int
         Noise-grid lines per axis.
+    line_points : int
+        Points along each noise-grid line (through G every frame).
+    d_star_samples : int
+        Fresh samples behind the KDE of :math:`p_g` for D*'s contours.
     """
 
     lattice: int = 64
     samples: int = 512
     grid_lines: int = 20
+    line_points: int = 30
+    d_star_samples: int = 1024
 
     def __post_init__(self) -> None:
         check_int("lattice", self.lattice, 8, 512)
         check_int("samples", self.samples, 8, 100_000)
         check_int("grid_lines", self.grid_lines, 2, 200)
+        check_int("line_points", self.line_points, 2, 1000)
+        check_int("d_star_samples", self.d_star_samples, 16, 10**6)
 
 
 def _steps_label(value: float, _: object) -> str:
@@ -248,7 +256,7 @@ class PlaneDashboard(Dashboard):
     # ---- the figure -----------------------------------------------------------------------
     def _view(self) -> dict[str, np.ndarray]:
         v = self.view_settings
-        return self.gan.view(lattice=v.lattice, n_samples=v.samples, n_lines=v.grid_lines)
+        return self.gan.view(v.lattice, v.samples, v.grid_lines, v.line_points, v.d_star_samples)
 
     def _build_figure(self) -> PlaneFigure:
         return PlaneFigure(self._view(), self.gan.target, self.settings.figsize)

@@ -252,12 +252,19 @@ class PlaneGAN(Game):
 
     # ---- what notebook 03 draws -----------------------------------------------------------------
     def view(
-        self, lattice: int = 64, n_samples: int = 512, n_lines: int = 20
+        self,
+        lattice: int = 64,
+        n_samples: int = 512,
+        n_lines: int = 20,
+        line_points: int = 60,
+        d_star_samples: int = 2048,
     ) -> dict[str, np.ndarray]:
         r"""Everything the landscape panel draws, for the current G and D.
 
         The real points and the noise behind the fake points are drawn once per reset, so from
         frame to frame each fake point moves, along its arrow, instead of being redrawn anew.
+        ``n_lines`` noise-grid lines per axis, of ``line_points`` points each; D* from the KDE
+        of ``d_star_samples`` fresh samples.
 
         Returns
         -------
@@ -272,11 +279,11 @@ class PlaneGAN(Game):
         return {
             "x": x,
             "d": self.discriminator_map(x),
-            "d_star": self.d_star_map(x, self.sample(4 * n_samples)),
+            "d_star": self.d_star_map(x, self.sample(d_star_samples)),
             "real": self._view_real(n_samples),
             "fake": fake,
             "arrows": arrows,
-            "grid": self.warped_noise_grid(n_lines),
+            "grid": self.warped_noise_grid(n_lines, line_points),
         }
 
     def _view_noise(self, n: int) -> torch.Tensor:
