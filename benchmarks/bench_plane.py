@@ -45,6 +45,15 @@ TARGET_S = 10.0
 MIN_HQ = 0.9
 
 
+#: How the README's table names each setup.
+LABELS = {
+    "plain": "plain",
+    "two-time-scales": "two time scales (lr_D 3e-3; the default, `PlaneGANConfig()`)",
+    "minibatch-std": "minibatch std (Karras et al. 2018)",
+    "r1": "R1, γ = 0.1 (Mescheder et al. 2018)",
+}
+
+
 def passes(metrics: dict[str, float], n_modes: int = 8) -> bool:
     """The criterion of one check: every mode covered and at least 90 % high-quality samples."""
     return metrics["modes"] == n_modes and metrics["hq"] >= MIN_HQ
@@ -171,8 +180,8 @@ def summary_row(setup: str, runs: list[Run]) -> str:
     cpu_text = f"{statistics.median(cpu):.1f}" if cpu else "–"
     steps = ", ".join(f"{r.reached[2]}" if r.reached else "–" for r in runs)
     return (
-        f"| {setup} | {ok} / {len(runs)} | {times} | {bound}{median_time(runs):.1f} | {cpu_text} "
-        f"| {steps} |"
+        f"| {LABELS.get(setup, setup)} | {ok} / {len(runs)} | {times} | "
+        f"{bound}{median_time(runs):.1f} | {cpu_text} | {steps} |"
     )
 
 

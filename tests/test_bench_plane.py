@@ -99,3 +99,4 @@ def test_medians_count_unfinished_runs_as_a_lower_bound(bench) -> None:
     assert bench.median_time(runs) == 8.0
     row = bench.summary_row("x", runs)
     assert row == "| x | 2 / 3 | 3.0, –, 8.0 | ≥ 8.0 | 4.8 | 900, –, 2000 |"
+    assert bench.summary_row("r1", runs).startswith("| R1, γ = 0.1 (Mescheder et al. 2018) |")
