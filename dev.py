@@ -7,7 +7,7 @@
     python3 dev.py install    create .venv/ and install the pinned dependencies and ganlib
     python3 dev.py lint       ruff check and ruff format --check
     python3 dev.py notebooks  re-execute every notebook in place (full settings), for committing
-    python3 dev.py bench      run both benchmarks
+    python3 dev.py bench      run the benchmarks
     python3 dev.py clean      remove .venv/ and the tool caches
 
 Extra arguments after ``lab`` go to ``jupyter lab`` and after ``test`` to ``pytest``, e.g.
@@ -147,6 +147,7 @@ def notebooks() -> None:
 def bench() -> None:
     install()
     _run(_exe("python"), "benchmarks/bench_toy.py")
+    _run(_exe("python"), "benchmarks/bench_plane.py")
     _run(_exe("python"), "benchmarks/bench_mnist.py")
 
 

@@ -20,6 +20,11 @@
     :mod:`~ganlib.toy.distributions`, :mod:`~ganlib.toy.models`, :mod:`~ganlib.toy.training`,
     :mod:`~ganlib.toy.js_estimate`, :mod:`~ganlib.toy.plots`, :mod:`~ganlib.toy.dashboard`.
 ``ganlib/plane/`` — notebook 03, the game in the plane (2-D targets, mode collapse)
+    :mod:`~ganlib.plane.targets` (exact 2-D mixtures, 2-D noise), :mod:`~ganlib.plane.models`,
+    :mod:`~ganlib.plane.training` (``PlaneGAN`` and the remedies), :mod:`~ganlib.plane.metrics`
+    (modes covered, high-quality share), :mod:`~ganlib.plane.kde` (2-D KDE and JS),
+    :mod:`~ganlib.plane.bilinear` (the game ``min_x max_y xy``), :mod:`~ganlib.plane.plots`,
+    :mod:`~ganlib.plane.dashboard`.
 ``ganlib/mnist/`` — notebook 04, an MNIST GAN
     :mod:`~ganlib.mnist.data`, :mod:`~ganlib.mnist.download`, :mod:`~ganlib.mnist.models`,
     :mod:`~ganlib.mnist.training`, :mod:`~ganlib.mnist.run_checks`,

@@ -22,7 +22,7 @@ def _read(path: Path) -> nbformat.NotebookNode:
 
 
 #: The series, in order: a notebook missing, renamed or out of place fails here.
-SERIES = ("01_minimax_game", "02_toy_gan", "04_mnist_gan")
+SERIES = ("01_minimax_game", "02_toy_gan", "03_plane_gan", "04_mnist_gan")
 
 
 def test_the_series_has_its_notebooks() -> None:
