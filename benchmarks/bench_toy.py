@@ -2,8 +2,9 @@
 
 Run from the repository root::
 
-    python benchmarks/bench_toy.py           # the README's table: 20 seeds, both problems
-    python benchmarks/bench_toy.py --quick   # 3 seeds, the 50-line GAN capped at 3,000 epochs
+    python benchmarks/bench_toy.py             # the README's table: 20 seeds, both problems
+    python benchmarks/bench_toy.py --quick     # 3 seeds, the 50-line GAN capped at 3,000 epochs
+    python benchmarks/bench_toy.py --ablation  # the default with one addition removed at a time
 
 Two problems, each with its two setups (one table row per problem and setup):
 
@@ -150,6 +151,42 @@ def default_config(seed: int, noise_dim: int) -> ToyGANConfig:
     return ToyGANConfig(seed=seed, net=ToyNetConfig(noise_dim=noise_dim))
 
 
+#: The default with one of its choices undone (``--ablation``, on the reference problem).
+ABLATIONS: dict[str, dict[str, object]] = {
+    "default": {},
+    "non-saturating loss": {"loss": "non-saturating"},
+    "no lr decay": {"lr_decay_steps": 0},
+    "no moving average of G": {"ema_decay": 0.0},
+    "batch 512": {"batch_size": 512},
+    "raw units (not standardised)": {"net": ToyNetConfig(standardise=False)},
+    "equal learning rates (3e-3)": {"lr_d": 3e-3},
+}
+
+
+def ablation_runs(seeds: Sequence[int], cap_s: float) -> list[Run]:
+    """One run per (ablation, seed), interleaved seed by seed."""
+    return [
+        Run(name, seed, ToyGAN(ToyGANConfig(seed=seed, **change)), cap_s, None)  # type: ignore[arg-type]
+        for seed in seeds
+        for name, change in ABLATIONS.items()
+    ]
+
+
+def ablation_summary(runs: Sequence[Run], within: float) -> list[str]:
+    """One markdown row per ablation: converged within ``within`` s, median time, median steps."""
+    rows = []
+    for name in ABLATIONS:
+        mine = [r for r in runs if r.setup == name]
+        n_ok = sum(r.done is not None and r.done[0] <= within for r in mine)
+        steps = statistics.median(r.done[2] if r.done else r.gan.step for r in mine)
+        bound = "≥ " if any(r.done is None for r in mine) else ""
+        rows.append(
+            f"| {name} | {n_ok} / {len(mine)} | {bound}{median_time(mine):.2f} | "
+            f"{bound}{steps:.0f} |"
+        )
+    return rows
+
+
 @dataclass
 class Run:
     """One (problem, setup, seed) being trained, block by block."""
@@ -221,14 +258,14 @@ def seconds(value: float | None) -> str:
 
 def print_rows(runs: Sequence[Run]) -> None:
     print(
-        f"{'setup':<24} {'seed':>4} {'converged (s)':>13} {'cpu (s)':>8} {'at step':>8} "
+        f"{'setup':<28} {'seed':>4} {'converged (s)':>13} {'cpu (s)':>8} {'at step':>8} "
         f"{'steps':>6} {'trained (s)':>11} {'mean':>6} {'std':>6} {'JS (nats)':>9}"
     )
     for r in runs:
         step = str(r.done[2]) if r.done else "-"
         f = r.final
         print(
-            f"{r.setup:<24} {r.seed:>4} {seconds(r.done[0] if r.done else None):>13} "
+            f"{r.setup:<28} {r.seed:>4} {seconds(r.done[0] if r.done else None):>13} "
             f"{seconds(r.done[1] if r.done else None):>8} {step:>8} {r.gan.step:>6} "
             f"{r.train_s:>11.1f} {f['mean']:>6.3f} {f['std']:>6.3f} {f['js']:>9.4f}"
             + (f"  {r.gan.diverged}" if r.gan.diverged else "")
@@ -276,6 +313,9 @@ def main() -> None:
     )
     parser.add_argument("--threads", type=int, default=1, help="torch.set_num_threads (1)")
     parser.add_argument("--problem", choices=("all", "reference", "wider"), default="all")
+    parser.add_argument(
+        "--ablation", action="store_true", help="the default minus one choice at a time (10 seeds)"
+    )
     args = parser.parse_args()
     n_seeds = args.seeds or (3 if args.quick else 20)
     if args.reference_epochs is None:
@@ -291,6 +331,9 @@ def main() -> None:
         f"check (every {CHECK_EVERY} steps) for {HOLD_S:.0f} s of training; times are training "
         f"wall time, evaluation excluded; setups interleaved in blocks of {CHECK_EVERY} steps"
     )
+    if args.ablation:
+        run_ablation(args.seeds or 10, args.cap)
+        return
     markdown = []
     for problem, noise_dim in PROBLEMS.items():
         if args.problem != "all" and (args.problem == "wider") != (noise_dim > 1):
@@ -306,6 +349,19 @@ def main() -> None:
           "converge (s) per seed | median (s) | final JS (nats) |")  # fmt: skip
     print("|---|---|---|---|---|---|")
     for line in markdown:
+        print(line)
+
+
+def run_ablation(n_seeds: int, cap_s: float) -> None:
+    """The reference problem, the default against each of :data:`ABLATIONS`, interleaved."""
+    runs = ablation_runs(range(n_seeds), cap_s)
+    interleave(runs)
+    print_rows(sorted(runs, key=lambda r: (list(ABLATIONS).index(r.setup), r.seed)))
+    print(
+        "\n| setup (reference problem) | converged within 10 s | median time (s) | median steps |"
+    )
+    print("|---|---|---|---|")
+    for line in ablation_summary(runs, within=10.0):
         print(line)
 
 

@@ -142,3 +142,16 @@ def test_interleaving_gives_each_run_blocks_in_turn_and_stops_each_at_its_cap(be
     assert order == ["a", "b", "a", "b", "a", "b", "b", "b"]
     assert (a.done, b.done) == (None, None)
     assert bench.median_time([a]) == a.train_s  # never converged: its whole training time
+
+
+def test_each_ablation_undoes_one_choice_of_the_default(bench) -> None:
+    default = bench.ToyGANConfig()
+    for name, change in bench.ABLATIONS.items():
+        config = bench.ToyGANConfig(**change)
+        differs = [
+            f for f in default.__dataclass_fields__ if getattr(config, f) != getattr(default, f)
+        ]
+        assert len(differs) == (0 if name == "default" else 1), (name, differs)
+    runs = bench.ablation_runs(range(2), cap_s=1.0)
+    assert [r.setup for r in runs[: len(bench.ABLATIONS)]] == list(bench.ABLATIONS)
+    assert {r.seed for r in runs} == {0, 1}

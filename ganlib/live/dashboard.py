@@ -305,7 +305,7 @@ class Dashboard:
         """``"lr_D 1.6e-3"``: the widget's label and the value as the status line shows it."""
         label = getattr(getattr(self, name, None), "description", "") or name
         if isinstance(value, float):
-            text = f"{value:.1e}" if value != 0 and not 0.01 <= abs(value) < 1000 else f"{value:g}"
+            text = f"{value:.1e}" if value != 0 and abs(value) < 0.1 else f"{value:.3g}"
             text = text.replace("e-0", "e-").replace("e+0", "e+")
         else:
             text = str(value)
@@ -483,7 +483,7 @@ class Dashboard:
         was_playing, self._playing = self._playing, False
         self._show_play_state()
         if was_playing:
-            self.note(f"paused at step {self.gan.step}")
+            self.note(f"paused at step {self.gan.step}", until_next_step=True)
 
     def toggle(self) -> None:
         """The Play/Pause button."""

@@ -47,7 +47,7 @@ MAP_TITLE = "G(z) and the ideal map"
 LIVE_DENSITY_TOP = 2.2  # the live density axis shows up to this multiple of p_data's peak
 TRACE_STEPS = 500  # initial width of the trace panels, in generator steps (doubles as needed)
 JS_LIMITS = (1e-4, 1.0)  # y-range of the live JS panel (the estimator's floor is about 5e-4)
-FIGSIZE = (11.6, 5.2)
+FIGSIZE = (9.8, 5.0)
 
 
 class LiveFigure(BlitFigure):

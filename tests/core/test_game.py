@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from ganlib.core.game import MID_RUN, Divergence, Game, GameConfig, discriminator_output
-from ganlib.core.losses import discriminator_loss, generator_loss
+from ganlib.core.losses import discriminator_loss
 
 
 @dataclass(frozen=True)
@@ -157,16 +157,19 @@ def test_an_exploding_finite_loss_counts_as_divergence() -> None:
 
 
 def test_the_probe_measures_without_stepping() -> None:
+    """Before any step, D's outputs come from one evaluation batch (recomputed here from a copy
+    of that stream), and nothing is trained."""
     game = LineGame()
     before = _weights(game.D)
+    stream = torch.Generator().set_state(game._eval_gen.get_state())
+    x = game.real_batch(16, stream)
+    with torch.no_grad():
+        real, fake = game.D(x), game.D(game.G(game.noise(16, stream)))
     d_real, d_fake = game.last_d_outputs()
-    assert 0.0 < d_real < 1.0
-    assert 0.0 < d_fake < 1.0
+    assert d_real == pytest.approx(float(torch.sigmoid(real).mean()), rel=1e-6)
+    assert d_fake == pytest.approx(float(torch.sigmoid(fake).mean()), rel=1e-6)
     assert all(torch.equal(a, b) for a, b in zip(before, _weights(game.D), strict=True))
-    logits = game._last_logits
-    assert game._last["g_loss"] == pytest.approx(
-        float(generator_loss(logits[16:], "non-saturating"))
-    )
+    assert game._last["g_loss"] == pytest.approx(float(torch.nn.functional.softplus(-fake).mean()))
 
 
 # ---- the moving average of G ---------------------------------------------------------------------

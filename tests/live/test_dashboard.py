@@ -100,7 +100,9 @@ def test_pending_applied_and_refused_notes(dash: LineDashboard) -> None:
     assert not dash.apply(k=0)
     assert dash.status_text.startswith(f"step {dash.gan.step} · not applied: k must be an int")
     assert dash.format_setting("lr_d", 1.6e-3) == "lr_D 1.6e-3"
-    assert dash.format_setting("lr_d", 0.05) == "lr_D 0.05"
+    assert dash.format_setting("lr_d", 0.0199526) == "lr_D 2.0e-2"
+    assert dash.format_setting("lr_d", 0.5) == "lr_D 0.5"
+    assert dash.format_setting("k", 3) == "k 3"
 
 
 def test_a_closed_dashboard_refuses_every_call(dash: LineDashboard) -> None:
