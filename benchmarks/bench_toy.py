@@ -1,30 +1,42 @@
-"""Time-to-converge of ganlib's default toy GAN against the 50-line GAN's reference experiment.
+"""Time to converge of ganlib's default toy GAN and of the 50-line GAN's loop, per problem.
 
 Run from the repository root::
 
-    python benchmarks/bench_toy.py            # 10 seeds each, reference capped at 60 s a seed
-    python benchmarks/bench_toy.py --quick    # 3 seeds each, reference capped at 15 s
+    python benchmarks/bench_toy.py             # the README's table: 20 seeds, both problems
+    python benchmarks/bench_toy.py --quick     # 3 seeds, the 50-line GAN capped at 3,000 epochs
+    python benchmarks/bench_toy.py --ablation  # the default with one addition removed at a time
 
-Both runs happen in this one process, with ``torch.set_num_threads`` fixed (default 1: these
-nets are so small that a second thread only adds synchronisation, and on a busy machine
-OpenMP threads waiting for each other make it 10-20 times slower).
+Two problems, each with its two setups (one table row per problem and setup):
+
+* **the reference problem** (the 50-line GAN's): data N(4, 1.25²), **one** uniform noise input, so
+  G must learn the inverse CDF 4 + 1.25·Φ⁻¹(z);
+* **wider noise**: the same data from **four** uniform inputs, an easier problem (a weighted sum of
+  four uniforms is already bell-shaped).
+
+The setups are ganlib's default (``ToyGANConfig()``, ``net.noise_dim`` 1 or 4) and
+:class:`FiftyLineGAN`, the 50-line GAN's loop written out independently of ganlib (its G takes
+as many inputs as the problem has).
 
 Converged means: at a check (every 100 generator steps) 10,000 fresh samples have
-|mean − 4| ≤ 0.1, |std − 1.25| ≤ 0.1 and estimated JS ≤ 0.01 nats, and every later check during
-the next 2 s of training passes too. The time to converge is the training time at the first
-check of such a streak. Training time is wall-clock time spent inside ``ToyGAN.train`` only:
-the evaluations at the checks are not counted (they are timed separately and reported). The
-process CPU time of training is reported too, since on a shared machine wall time also counts
-other people's work.
+|mean − 4| ≤ 0.1, |std − 1.25| ≤ 0.1 and estimated JS ≤ 0.01 nats, and every check during the
+next 2 s of training passes too. The time to converge is the training time at the first check of
+such a streak. Training time is wall-clock time inside ``train`` only (the checks' evaluations are
+timed apart); the process CPU time of training is reported too, since on a shared machine wall
+time also counts other people's work.
 
-The reference, :class:`FiftyLineGAN`, is the 50-line GAN's loop written out independently of
-ganlib, the way the post writes it: a minibatch D that sees 100 samples plus their squared
-deviations from the batch mean as one vector of 200 (Linear 200→50 ELU→50 ELU→1 Sigmoid), G 1→50
-ELU→50 Sigmoid→1 on uniform ``torch.rand`` noise, ``nn.BCELoss``, Adam 2e-4 with betas (0.9, 0.999)
-for both, batch 100, one D step (real error and fake error back-propagated separately) per G step,
-G trained with label 1. Only the random numbers differ: they come from seeded generators instead of
-the global ones, so that every seed is reproducible. ganlib's evaluation (``js_from_samples``)
-scores both.
+All runs of a problem live in this one process and are **interleaved**: one block of 100 steps
+of each run in turn, alternating the setups (default seed 0, 50-line seed 0, default seed 1, ...),
+until every run has converged or reached its cap. Drift in the machine's speed therefore hits
+both setups alike; medians are reported. ``torch.set_num_threads`` is fixed (default 1: these
+nets are so small that a second thread only adds synchronisation).
+
+:class:`FiftyLineGAN` follows the post: a minibatch D that sees 100 samples plus their squared
+deviations from the batch mean as one vector of 200 (Linear 200→50 ELU→50 ELU→1 Sigmoid), G
+n→50 ELU→50 Sigmoid→1 on uniform ``torch.rand`` noise, ``nn.BCELoss``, Adam 2e-4 with betas
+(0.9, 0.999) for both, batch 100, one D step (real error and fake error back-propagated
+separately) per G step, G trained with label 1, 30,000 epochs. Only the random numbers differ:
+they come from seeded generators instead of the global ones, so that every seed reproduces.
+ganlib's evaluation (``js_from_samples``) scores both.
 """
 
 from __future__ import annotations
@@ -35,7 +47,8 @@ import platform
 import statistics
 import sys
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -43,23 +56,14 @@ from torch import nn
 
 from ganlib.toy.distributions import TARGETS
 from ganlib.toy.js_estimate import JS_SAMPLES, js_from_samples
+from ganlib.toy.models import ToyNetConfig
 from ganlib.toy.training import ToyGAN, ToyGANConfig
 
 CHECK_EVERY = 100
 HOLD_S = 2.0
-
-
-@dataclass
-class Result:
-    seed: int
-    converged_s: float | None  # training wall time at the start of the holding streak
-    converged_cpu_s: float | None
-    converged_step: int | None
-    steps: int  # generator steps (epochs, in the post's words) trained in all
-    train_s: float
-    eval_s: float
-    final: dict[str, float]
-    diverged: str | None
+PROBLEMS = {"reference problem (1 uniform input)": 1, "wider noise (4 uniform inputs)": 4}
+DEFAULT, FIFTY = "ganlib default", "the 50-line GAN's loop"
+TARGET = TARGETS["gaussian"]
 
 
 def passes(ev: dict[str, float]) -> bool:
@@ -69,23 +73,27 @@ def passes(ev: dict[str, float]) -> bool:
 
 class FiftyLineGAN:
     """The 50-line GAN's 1-D GAN ("GANs in 50 lines"), re-implemented without ganlib's training
-    code.
+    code, with ``noise_dim`` uniform inputs (the post: 1).
 
-    Exposes the three things :func:`run` needs: ``train(n)``, ``evaluate()`` and ``diverged``.
+    Exposes what :func:`advance` needs: ``train(n)``, ``evaluate()``, ``step`` and ``diverged``.
     """
 
     MINIBATCH = 100
     MEAN, STD = 4.0, 1.25
 
-    def __init__(self, seed: int) -> None:
-        self.seed = seed
+    def __init__(self, seed: int, noise_dim: int = 1) -> None:
+        self.seed, self.noise_dim = seed, noise_dim
         self.np_rng = np.random.default_rng(seed)  # real data: np.random.normal in the post
         self.torch_rng = torch.Generator().manual_seed(seed)  # noise: torch.rand in the post
         self.eval_rng = torch.Generator().manual_seed(seed + 1)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             self.G = nn.Sequential(
-                nn.Linear(1, 50), nn.ELU(), nn.Linear(50, 50), nn.Sigmoid(), nn.Linear(50, 1)
+                nn.Linear(noise_dim, 50),
+                nn.ELU(),
+                nn.Linear(50, 50),
+                nn.Sigmoid(),
+                nn.Linear(50, 1),
             )
             self.D = nn.Sequential(
                 nn.Linear(2 * self.MINIBATCH, 50), nn.ELU(),
@@ -104,6 +112,9 @@ class FiftyLineGAN:
         mean = data.mean(dim=1, keepdim=True)
         return torch.cat([data, (data - mean) ** 2], dim=1)
 
+    def _noise(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        return torch.rand(n, self.noise_dim, generator=generator)
+
     def train(self, n_iterations: int, record_every: int | None = None) -> None:
         """``n_iterations`` epochs of the post's loop: one D step, then one G step."""
         n, ones, zeros = self.MINIBATCH, torch.ones(1, 1), torch.zeros(1, 1)
@@ -112,13 +123,13 @@ class FiftyLineGAN:
             real = torch.from_numpy(self.np_rng.normal(self.MEAN, self.STD, (1, n))).float()
             d_real_error = self.criterion(self.D(self.decorate_with_diffs(real)), ones)
             d_real_error.backward()
-            fake = self.G(torch.rand(n, 1, generator=self.torch_rng)).detach()
+            fake = self.G(self._noise(n, self.torch_rng)).detach()
             d_fake_error = self.criterion(self.D(self.decorate_with_diffs(fake.t())), zeros)
             d_fake_error.backward()
             self.d_optimizer.step()
 
             self.G.zero_grad()
-            fake = self.G(torch.rand(n, 1, generator=self.torch_rng))
+            fake = self.G(self._noise(n, self.torch_rng))
             g_error = self.criterion(self.D(self.decorate_with_diffs(fake.t())), ones)
             g_error.backward()
             self.g_optimizer.step()
@@ -131,104 +142,186 @@ class FiftyLineGAN:
     @torch.no_grad()
     def evaluate(self, n: int = JS_SAMPLES) -> dict[str, float]:
         """Mean, std and ganlib's JS estimate (nats) of ``n`` generator samples."""
-        x = self.G(torch.rand(n, 1, generator=self.eval_rng)).reshape(-1).double().numpy()
+        x = self.G(self._noise(n, self.eval_rng)).reshape(-1).double().numpy()
         return {"mean": float(x.mean()), "std": float(x.std()), "js": js_from_samples(x, TARGET)}
 
 
-TARGET = TARGETS["gaussian"]
+def default_config(seed: int, noise_dim: int) -> ToyGANConfig:
+    """ganlib's default on a problem: ``ToyGANConfig()``, with the problem's noise dimension."""
+    return ToyGANConfig(seed=seed, net=ToyNetConfig(noise_dim=noise_dim))
 
 
-def run(config: ToyGANConfig | int, cap_s: float, max_steps: int | None = None) -> Result:
-    """Train until converged-and-held, or until ``cap_s`` seconds or ``max_steps`` steps.
+#: The default with one of its choices undone (``--ablation``, on the reference problem).
+ABLATIONS: dict[str, dict[str, object]] = {
+    "default": {},
+    "non-saturating loss": {"loss": "non-saturating"},
+    "no lr decay": {"lr_decay_steps": 0},
+    "no moving average of G": {"ema_decay": 0.0},
+    "batch 512": {"batch_size": 512},
+    "raw units (not standardised)": {"net": ToyNetConfig(standardise=False)},
+    "equal learning rates (3e-3)": {"lr_d": 3e-3},
+}
 
-    ``config`` is a :class:`ToyGANConfig` (ganlib's loop) or a seed (:class:`FiftyLineGAN`).
-    """
-    gan: ToyGAN | FiftyLineGAN = (
-        ToyGAN(config) if isinstance(config, ToyGANConfig) else FiftyLineGAN(config)
-    )
-    seed = config.seed if isinstance(config, ToyGANConfig) else config
-    train_s = cpu_s = eval_s = 0.0
+
+def ablation_runs(seeds: Sequence[int], cap_s: float) -> list[Run]:
+    """One run per (ablation, seed), interleaved seed by seed."""
+    return [
+        Run(name, seed, ToyGAN(ToyGANConfig(seed=seed, **change)), cap_s, None)  # type: ignore[arg-type]
+        for seed in seeds
+        for name, change in ABLATIONS.items()
+    ]
+
+
+def ablation_summary(runs: Sequence[Run], within: float) -> list[str]:
+    """One markdown row per ablation: converged within ``within`` s, median time, median steps."""
+    rows = []
+    for name in ABLATIONS:
+        mine = [r for r in runs if r.setup == name]
+        n_ok = sum(r.done is not None and r.done[0] <= within for r in mine)
+        steps = statistics.median(r.done[2] if r.done else r.gan.step for r in mine)
+        bound = "≥ " if any(r.done is None for r in mine) else ""
+        rows.append(
+            f"| {name} | {n_ok} / {len(mine)} | {bound}{median_time(mine):.2f} | "
+            f"{bound}{steps:.0f} |"
+        )
+    return rows
+
+
+@dataclass
+class Run:
+    """One (problem, setup, seed) being trained, block by block."""
+
+    setup: str
+    seed: int
+    gan: ToyGAN | FiftyLineGAN
+    cap_s: float
+    max_steps: int | None
+    train_s: float = 0.0
+    cpu_s: float = 0.0
+    eval_s: float = 0.0
     streak: tuple[float, float, int] | None = None  # (wall, cpu, step) at the streak's start
     done: tuple[float, float, int] | None = None
-    while (
-        train_s < cap_s
-        and (max_steps is None or gan.step < max_steps)
-        and done is None
-        and gan.diverged is None
-    ):
-        t0, c0 = time.perf_counter(), time.process_time()
-        gan.train(CHECK_EVERY, record_every=None)
-        train_s += time.perf_counter() - t0
-        cpu_s += time.process_time() - c0
-        t0 = time.perf_counter()
-        ok = gan.diverged is None and passes(gan.evaluate())
-        eval_s += time.perf_counter() - t0
-        if not ok:
-            streak = None
-        elif streak is None:
-            streak = (train_s, cpu_s, gan.step)
-        if streak is not None and train_s - streak[0] >= HOLD_S:
-            done = streak
-    final = gan.evaluate()
-    diverged = gan.diverged  # a message (FiftyLineGAN) or a Divergence (ganlib)
-    return Result(
-        seed,
-        *(done or (None, None, None)),  # converged wall s, cpu s and step, or never
-        gan.step,
-        train_s,
-        eval_s,
-        final,
-        str(diverged) if diverged else None,
-    )
+    final: dict[str, float] = field(default_factory=dict)
 
-
-def print_table(name: str, results: list[Result]) -> None:
-    print(f"\n{name}")
-    print(
-        f"{'seed':>4} {'converged (s)':>13} {'cpu (s)':>8} {'at step':>8} {'steps':>6} "
-        f"{'trained (s)':>11} "
-        f"{'mean':>6} {'std':>6} {'JS (nats)':>9}"
-    )
-    for r in results:
-        conv = f"{r.converged_s:.2f}" if r.converged_s is not None else "no"
-        cpu = f"{r.converged_cpu_s:.2f}" if r.converged_cpu_s is not None else "-"
-        step = str(r.converged_step) if r.converged_step is not None else "-"
-        f = r.final
-        print(
-            f"{r.seed:>4} {conv:>13} {cpu:>8} {step:>8} {r.steps:>6} {r.train_s:>11.1f} "
-            f"{f['mean']:>6.3f} {f['std']:>6.3f} {f['js']:>9.4f}"
-            + (f"  {r.diverged}" if r.diverged else "")
+    @property
+    def finished(self) -> bool:
+        capped = self.max_steps is not None and self.gan.step >= self.max_steps
+        return (
+            self.done is not None
+            or self.gan.diverged is not None
+            or self.train_s >= self.cap_s
+            or capped
         )
 
 
-def median_time(results: list[Result]) -> float:
+def advance(run: Run) -> None:
+    """Train one block of :data:`CHECK_EVERY` steps, then check (evaluation timed apart)."""
+    t0, c0 = time.perf_counter(), time.process_time()
+    run.gan.train(CHECK_EVERY, record_every=None)
+    run.train_s += time.perf_counter() - t0
+    run.cpu_s += time.process_time() - c0
+    t0 = time.perf_counter()
+    run.final = run.gan.evaluate()
+    ok = run.gan.diverged is None and passes(run.final)
+    run.eval_s += time.perf_counter() - t0
+    if not ok:
+        run.streak = None
+    elif run.streak is None:
+        run.streak = (run.train_s, run.cpu_s, run.gan.step)
+    if run.streak is not None and run.train_s - run.streak[0] >= HOLD_S:
+        run.done = run.streak
+
+
+def interleave(runs: Sequence[Run]) -> None:
+    """Round-robin: one block of each unfinished run in turn, until all are finished."""
+    while True:
+        active = [r for r in runs if not r.finished]
+        if not active:
+            return
+        for run in active:
+            advance(run)
+
+
+def make_runs(noise_dim: int, seeds: Sequence[int], args: argparse.Namespace) -> list[Run]:
+    """Both setups for every seed, alternating: default seed 0, 50-line seed 0, default 1, ..."""
+    runs = []
+    for seed in seeds:
+        runs.append(Run(DEFAULT, seed, ToyGAN(default_config(seed, noise_dim)), args.cap, None))
+        fifty = FiftyLineGAN(seed, noise_dim)
+        runs.append(Run(FIFTY, seed, fifty, float("inf"), args.reference_epochs))
+    return runs
+
+
+def seconds(value: float | None) -> str:
+    return f"{value:.2f}" if value is not None else "no"
+
+
+def print_rows(runs: Sequence[Run]) -> None:
+    print(
+        f"{'setup':<28} {'seed':>4} {'converged (s)':>13} {'cpu (s)':>8} {'at step':>8} "
+        f"{'steps':>6} {'trained (s)':>11} {'mean':>6} {'std':>6} {'JS (nats)':>9}"
+    )
+    for r in runs:
+        step = str(r.done[2]) if r.done else "-"
+        f = r.final
+        print(
+            f"{r.setup:<28} {r.seed:>4} {seconds(r.done[0] if r.done else None):>13} "
+            f"{seconds(r.done[1] if r.done else None):>8} {step:>8} {r.gan.step:>6} "
+            f"{r.train_s:>11.1f} {f['mean']:>6.3f} {f['std']:>6.3f} {f['js']:>9.4f}"
+            + (f"  {r.gan.diverged}" if r.gan.diverged else "")
+        )
+
+
+def median_time(runs: Sequence[Run]) -> float:
     """Median time to converge; a run that never converged counts as its whole training time
     (a lower bound on its time to converge)."""
-    return statistics.median(
-        r.converged_s if r.converged_s is not None else r.train_s for r in results
-    )
+    return statistics.median(r.done[0] if r.done else r.train_s for r in runs)
+
+
+def summary(problem: str, runs: Sequence[Run], within: float) -> list[str]:
+    """Markdown rows for the README, one per setup, and the ratio line."""
+    rows = []
+    medians = {}
+    for setup in (DEFAULT, FIFTY):
+        mine = [r for r in runs if r.setup == setup]
+        n_ok = sum(r.done is not None and r.done[0] <= within for r in mine)
+        first = sum(r.done is not None and r.done[0] <= within for r in mine[:10])
+        times = ", ".join(seconds(r.done[0] if r.done else None) for r in mine)
+        js = [r.final["js"] for r in mine]
+        medians[setup] = median_time(mine)
+        bound = "≥ " if any(r.done is None for r in mine) else ""
+        rows.append(
+            f"| {problem} | {setup} | {n_ok} / {len(mine)} (seeds 0–9: {first} / "
+            f"{min(10, len(mine))}) | {times} | {bound}{medians[setup]:.2f} | "
+            f"{min(js):.4f}–{max(js):.4f} |"
+        )
+    ref = [r for r in runs if r.setup == FIFTY]
+    bound = "≥ " if any(r.done is None for r in ref) else ""
+    ratio = medians[FIFTY] / medians[DEFAULT] if medians[DEFAULT] > 0 else float("nan")
+    rows.append(f"ratio on the {problem}: 50-line GAN / default {bound}{ratio:.1f}×")
+    return rows
 
 
 def main() -> None:
-    """Parse the flags, run both setups and print the tables and the ratio."""
+    """Parse the flags, run both problems (interleaved setups) and print the tables."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="3 seeds each, reference cap 15 s")
-    parser.add_argument("--seeds", type=int, default=None, help="seeds per setup (default 10)")
-    parser.add_argument("--cap", type=float, default=None, help="reference cap in s (default 60)")
-    parser.add_argument("--default-cap", type=float, default=15.0, help="cap for the default")
-    parser.add_argument("--threads", type=int, default=1, help="torch.set_num_threads (1)")
+    parser.add_argument("--quick", action="store_true", help="3 seeds, 50-line GAN 3,000 epochs")
+    parser.add_argument("--seeds", type=int, default=None, help="seeds 0..N-1 (default 20)")
+    parser.add_argument("--cap", type=float, default=20.0, help="training cap of the default (s)")
     parser.add_argument(
-        "--reference-epochs",
-        type=int,
-        default=None,
-        help="train the reference for this many epochs (the post: 30000) instead of --cap seconds",
+        "--reference-epochs", type=int, default=None, help="50-line GAN epochs (default 30,000)"
     )
-    parser.add_argument("--skip-reference", action="store_true")
+    parser.add_argument("--threads", type=int, default=1, help="torch.set_num_threads (1)")
+    parser.add_argument("--problem", choices=("all", "reference", "wider"), default="all")
+    parser.add_argument(
+        "--ablation", action="store_true", help="the default minus one choice at a time (10 seeds)"
+    )
     args = parser.parse_args()
-    seeds = args.seeds or (3 if args.quick else 10)
-    cap = args.cap or (15.0 if args.quick else 60.0)
+    n_seeds = args.seeds or (3 if args.quick else 20)
+    if args.reference_epochs is None:
+        args.reference_epochs = 3_000 if args.quick else 30_000
     torch.set_num_threads(args.threads)
-    sys.stdout.reconfigure(line_buffering=True)  # rows appear as runs finish
+    sys.stdout.reconfigure(line_buffering=True)  # rows appear as problems finish
     print(
         f"torch {torch.__version__}, {args.threads} threads, {platform.processor() or '?'}, "
         f"{os.cpu_count()} CPUs visible, load average {os.getloadavg()[0]:.1f}"
@@ -236,28 +329,40 @@ def main() -> None:
     print(
         f"converged = |mean-4|<=0.1, |std-1.25|<=0.1, JS<=0.01 nats on 10,000 samples at every "
         f"check (every {CHECK_EVERY} steps) for {HOLD_S:.0f} s of training; times are training "
-        f"wall time, evaluation excluded"
+        f"wall time, evaluation excluded; setups interleaved in blocks of {CHECK_EVERY} steps"
     )
-    ours = [run(ToyGANConfig(seed=s), args.default_cap) for s in range(seeds)]
-    print_table(f"ganlib default ToyGANConfig() (cap {args.default_cap:.0f} s)", ours)
-    n_ok = sum(r.converged_s is not None and r.converged_s <= 3.0 for r in ours)
-    print(f"default: {n_ok}/{seeds} seeds converged within 3 s")
-    if args.skip_reference:
+    if args.ablation:
+        run_ablation(args.seeds or 10, args.cap)
         return
-    if args.reference_epochs:
-        cap, limit = float("inf"), f"{args.reference_epochs:,} epochs"
-    else:
-        limit = f"cap {cap:.0f} s"
-    ref = [run(s, cap, args.reference_epochs) for s in range(seeds)]
-    print_table(f"the 50-line GAN's loop, re-implemented (minibatch D; {limit})", ref)
-    m_ours, m_ref = median_time(ours), median_time(ref)
-    bound = ">= " if any(r.converged_s is None for r in ref) else ""
+    markdown = []
+    for problem, noise_dim in PROBLEMS.items():
+        if args.problem != "all" and (args.problem == "wider") != (noise_dim > 1):
+            continue
+        runs = make_runs(noise_dim, range(n_seeds), args)
+        started = time.perf_counter()
+        interleave(runs)
+        print(f"\n{problem}  ({time.perf_counter() - started:.0f} s, load average "
+              f"{os.getloadavg()[0]:.1f})")  # fmt: skip
+        print_rows(sorted(runs, key=lambda r: (r.setup != DEFAULT, r.seed)))
+        markdown += summary(problem, runs, within=10.0 if noise_dim == 1 else 3.0)
+    print("\n| problem | setup | converged within 10 s (reference) / 3 s (wider) | time to "
+          "converge (s) per seed | median (s) | final JS (nats) |")  # fmt: skip
+    print("|---|---|---|---|---|---|")
+    for line in markdown:
+        print(line)
+
+
+def run_ablation(n_seeds: int, cap_s: float) -> None:
+    """The reference problem, the default against each of :data:`ABLATIONS`, interleaved."""
+    runs = ablation_runs(range(n_seeds), cap_s)
+    interleave(runs)
+    print_rows(sorted(runs, key=lambda r: (list(ABLATIONS).index(r.setup), r.seed)))
     print(
-        f"\nmedian time to converge: default {m_ours:.2f} s, reference {bound}{m_ref:.1f} s; "
-        f"ratio reference/default {bound}{m_ref / m_ours:.1f}"
-        if m_ours > 0
-        else "ratio n/a"
+        "\n| setup (reference problem) | converged within 10 s | median time (s) | median steps |"
     )
+    print("|---|---|---|---|")
+    for line in ablation_summary(runs, within=10.0):
+        print(line)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,8 @@
     :mod:`~ganlib.minimax.explorer` (the p_data / p_g / D* explorer).
 ``ganlib/toy/`` — notebook 02, a 1-D GAN
     :mod:`~ganlib.toy.distributions`, :mod:`~ganlib.toy.models`, :mod:`~ganlib.toy.training`,
-    :mod:`~ganlib.toy.js_estimate`, :mod:`~ganlib.toy.plots`, :mod:`~ganlib.toy.dashboard`.
+    :mod:`~ganlib.toy.js_estimate`, :mod:`~ganlib.toy.plots`, :mod:`~ganlib.toy.exercises`,
+    :mod:`~ganlib.toy.dashboard`.
 ``ganlib/plane/`` — notebook 03, the game in the plane (2-D targets, mode collapse)
     :mod:`~ganlib.plane.targets` (exact 2-D mixtures, 2-D noise), :mod:`~ganlib.plane.models`,
     :mod:`~ganlib.plane.training` (``PlaneGAN`` and the remedies), :mod:`~ganlib.plane.metrics`

@@ -19,10 +19,25 @@ shared ones of :mod:`ganlib.core.losses`.
 
 A NaN, infinite or exploding loss (beyond :data:`LOSS_LIMIT`) stops training: ``.diverged`` is set
 to a :class:`Divergence` with the step and a likely cause, and nothing is recorded for that step.
+
+Two additions to Algorithm 1, both off by default here (a lesson's config may switch them on):
+
+* **an exponential moving average of G's weights** (``ema_decay`` :math:`\beta > 0`; Yazıcı et
+  al. 2019): after every G step :math:`\bar\theta \leftarrow \beta \bar\theta +
+  (1 - \beta) \theta`. Training never uses it; it is the generator that is *evaluated*
+  (:attr:`Game.G_eval`). Simultaneous gradient play tends to orbit the equilibrium, and the
+  average of an orbit sits near its centre.
+* **R1 and an inverse-time learning-rate decay** (``r1_gamma``, ``lr_decay_steps``).
+
+Random streams: ``_gen`` draws every training sample, ``_eval_gen`` the samples behind the
+history's records, ``_draw_gen`` those behind the pictures (a dashboard redraws as often as the
+machine allows, so the records must not share its stream: they would then depend on the redraw
+rate).
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 from collections.abc import Callable
@@ -53,6 +68,7 @@ MID_RUN = (
     "optimizer",
     "r1_gamma",
     "lr_decay_steps",
+    "ema_decay",
 )
 
 
@@ -84,6 +100,9 @@ class GameConfig:
     lr_decay_steps : int
         :math:`\tau \ge 0`: both learning rates are multiplied by :math:`\tau/(\tau + t)` at
         generator step t (inverse-time decay); 0 keeps them constant.
+    ema_decay : float
+        :math:`\beta \in [0, 1)` of the exponential moving average of G's weights that is
+        evaluated (:attr:`Game.G_eval`); 0 (off) by default: G itself is evaluated.
     """
 
     loss: str = "non-saturating"
@@ -97,6 +116,7 @@ class GameConfig:
     seed: int = 0
     r1_gamma: float = 0.0
     lr_decay_steps: int = 0
+    ema_decay: float = 0.0
 
     def __post_init__(self) -> None:
         self.validate()
@@ -115,6 +135,7 @@ class GameConfig:
         check_int("seed", self.seed, 0, 2**62)
         check_int("lr_decay_steps", self.lr_decay_steps, 0, 10**9)
         check_float("r1_gamma", self.r1_gamma, 0.0, 1e6)
+        check_float("ema_decay", self.ema_decay, 0.0, 1.0, high_open=True)
 
 
 @dataclass(frozen=True)
@@ -131,6 +152,17 @@ class Divergence:
 
     def __str__(self) -> str:
         return self.message
+
+
+def discriminator_output(logits: torch.Tensor, loss: str) -> torch.Tensor:
+    r"""D's output as the quantity the game's :math:`D^*` describes, from its raw outputs.
+
+    For the log losses D's raw output is a logit and :math:`D = \sigma(l)`; for the
+    least-squares game (targets 0 and 1) the raw output *is* D, and its optimum is the same
+    :math:`D^* = p_\text{data} / (p_\text{data} + p_g)` (Mao et al. 2017), 1/2 at the
+    equilibrium. (Its values may leave [0, 1].)
+    """
+    return logits if loss == "least-squares" else torch.sigmoid(logits)
 
 
 def make_optimizer(
@@ -163,6 +195,8 @@ class Game:
     step : int
         Generator steps taken so far.
     diverged : Divergence or None
+    G_ema : nn.Module or None
+        The moving average of G's weights (``None`` when ``config.ema_decay`` is 0).
     """
 
     config_class: type[GameConfig] = GameConfig
@@ -203,13 +237,38 @@ class Game:
         self.G.to(self.device)
         self.D.to(self.device)
         self._gen = make_generator(config.seed, self.device)  # training samples
-        self._eval_gen = make_generator(config.seed + 1, self.device)  # evaluation samples
+        self._eval_gen = make_generator(config.seed + 1, self.device)  # the history's records
+        self._draw_gen = make_generator(config.seed + 2, self.device)  # the pictures
+        self.G_ema = self._average_of(self.G) if config.ema_decay > 0 else None
         self.step = 0
         self._build_optimizers()
         self.diverged: Divergence | None = None
         self._last: dict[str, float] = {}
         self._last_logits: torch.Tensor | None = None
         self._on_reset()
+
+    @staticmethod
+    def _average_of(net: nn.Module) -> nn.Module:
+        """A frozen copy of ``net`` to hold the moving average of its weights."""
+        average = copy.deepcopy(net)
+        average.requires_grad_(False)
+        return average
+
+    @property
+    def G_eval(self) -> nn.Module:
+        """The generator that is evaluated and drawn: the moving average if on, else G."""
+        return self.G_ema if self.G_ema is not None else self.G
+
+    @torch.no_grad()
+    def _update_average(self) -> None:
+        r""":math:`\bar\theta \leftarrow \beta \bar\theta + (1 - \beta)\theta` (buffers copied)."""
+        if self.G_ema is None:
+            return
+        weight = 1.0 - self.config.ema_decay
+        for mine, theirs in zip(self.G_ema.parameters(), self.G.parameters(), strict=True):
+            mine.lerp_(theirs, weight)
+        for mine, theirs in zip(self.G_ema.buffers(), self.G.buffers(), strict=True):
+            mine.copy_(theirs)
 
     def lr_factor(self) -> float:
         """Inverse-time decay :math:`\\tau / (\\tau + t)` at generator step t (1 when tau = 0)."""
@@ -238,7 +297,8 @@ class Game:
         """Change mid-run settings (:data:`MID_RUN`, or ``betas`` for both); they act next step.
 
         Learning rates and betas are written into the optimisers' ``param_groups`` in place, so
-        Adam keeps its moment estimates; changing ``optimizer`` builds fresh optimisers.
+        Adam keeps its moment estimates; changing ``optimizer`` builds fresh optimisers. Turning
+        ``ema_decay`` on mid-run starts the average at the current G; 0 turns it off.
         """
         if "betas" in settings:
             betas = settings.pop("betas")
@@ -254,6 +314,10 @@ class Game:
         old, self.config = self.config, new
         if new.optimizer != old.optimizer:
             self._build_optimizers()
+        if new.ema_decay == 0:
+            self.G_ema = None
+        elif self.G_ema is None:
+            self.G_ema = self._average_of(self.G)
         for opt, betas in ((self.opt_d, new.betas_d), (self.opt_g, new.betas_g)):
             for group in opt.param_groups:
                 if "betas" in group:
@@ -321,6 +385,7 @@ class Game:
         for p, g in zip(params, grads, strict=True):
             p.grad = g
         self.opt_g.step()
+        self._update_average()
         self.step += 1
         if self.config.lr_decay_steps:
             self._apply_lr()
@@ -341,7 +406,9 @@ class Game:
         c = self.config
         high = 0.05 if c.optimizer == "adam" else 0.5  # far above any lr that trains these nets
         lr, culprit = max((c.lr_d, "D"), (c.lr_g, "G"))
-        if lr >= high:
+        if min(c.lr_d, c.lr_g) >= high:
+            cause = f"learning rates too high for both (lr_d={c.lr_d:g}, lr_g={c.lr_g:g})"
+        elif lr >= high:
             cause = f"learning rate too high for {culprit} (lr_{culprit.lower()}={lr:g})"
         elif c.batch_size <= 4:
             cause = f"batch size {c.batch_size} makes the gradients too noisy"
@@ -350,7 +417,7 @@ class Game:
         self.diverged = Divergence(self.step, f"{what}, {cause}")
 
     def last_d_outputs(self) -> tuple[float, float]:
-        """Mean :math:`D(x)` and :math:`D(G(z))` on the last D batch.
+        """Mean :math:`D(x)` and :math:`D(G(z))` on the last D batch (:func:`discriminator_output`).
 
         Before the first D step they are measured on one evaluation batch, without an update
         (the losses of that probe fill in the missing last losses, so a record at step 0 has
@@ -358,7 +425,7 @@ class Game:
         """
         if self._last_logits is None or "g_loss" not in self._last:
             self._probe_losses()
-        probs = torch.sigmoid(self._last_logits).reshape(-1)
+        probs = discriminator_output(self._last_logits, self.config.loss).reshape(-1)
         half = probs.shape[0] // 2
         return float(probs[:half].mean()), float(probs[half:].mean())
 

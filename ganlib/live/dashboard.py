@@ -27,6 +27,14 @@ Every setting goes through the game's ``update`` (mid-run settings) or ``reset``
 A setting the game refuses is shown in the status line and the widget snaps back; a run that
 blows up stops with "diverged at step N: ...; press Reset" and the figure keeps its last
 finite state.
+
+Every control answers in the status line: a setting changed while paused shows as pending
+("lr_D 1.6e-3, applies at the next step") until the next step takes it; while playing it shows
+as applied for a few seconds; Pause, Reset and the step buttons say what they did. A widget
+always shows the game's actual value: a config outside a slider's range (``k=50`` on a slider
+up to 20, ``lr_d=5`` beyond the learning-rate slider) widens the slider, and a value a
+drop-down lacks is added to it. After :meth:`Dashboard.close` every method raises a
+``RuntimeError`` that says to make a new dashboard.
 """
 
 from __future__ import annotations
@@ -88,11 +96,14 @@ class DashboardSettings:
         Generator samples behind the plotted densities (the status line's numbers use the
         history's).
     lr_exponents : (float, float)
-        The learning-rate sliders span ``10**lo`` to ``10**hi``.
+        The learning-rate sliders span ``10**lo`` to ``10**hi`` (widened to show a config
+        outside it).
     max_k : int
-        Largest k on the k slider.
+        Largest k on the k slider (a config with a larger k widens it).
     figsize : (float, float)
         Inches; the figure is created once and updated in place.
+    note_seconds : float
+        How long a note (a setting applied while playing, a reset) stays in the status line.
     """
 
     chunk_seconds: float = 0.04
@@ -101,6 +112,7 @@ class DashboardSettings:
     lr_exponents: tuple[float, float] = (-5.0, 0.0)
     max_k: int = 20
     figsize: tuple[float, float] = (9.6, 3.4)
+    note_seconds: float = 4.0
 
     def __post_init__(self) -> None:
         self.validate()
@@ -116,6 +128,7 @@ class DashboardSettings:
         check_int("max_k", self.max_k, 1, 1000)
         for size in check_sequence("figsize", self.figsize, 2):
             check_float("figsize", size, 1.0, 40.0)
+        check_float("note_seconds", self.note_seconds, 0.0, 3600.0)
 
 
 class Dashboard:
@@ -124,7 +137,9 @@ class Dashboard:
     Subclasses set :attr:`MID_RUN_SETTINGS` and :attr:`RESET_SETTINGS` (names of config fields
     that have a widget attribute of the same name), create those widgets in
     :meth:`_build_setting_controls`, return the live figure from :meth:`_build_figure`, draw
-    the game's state in :meth:`_show` and describe it in :meth:`_status_body`.
+    the game's state in :meth:`_show` and describe it in :meth:`_status_body`. The status
+    line's notes name a setting by its widget's ``description`` and format its value with
+    :meth:`format_setting`.
 
     Attributes
     ----------
@@ -153,6 +168,9 @@ class Dashboard:
         self._playing = False
         self._task: asyncio.Task[None] | None = None
         self._syncing = False
+        self._closed = False
+        self._note = ""  # the status line's note and until when it shows (inf: the next step)
+        self._note_until = 0.0
         self._build_buttons()
         self._build_setting_controls()
         for name in self.setting_names:
@@ -219,7 +237,17 @@ class Dashboard:
         return box
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        self._check_open()
         return self.widget._repr_mimebundle_(**kwargs)
+
+    def _check_open(self) -> None:
+        """Raise ``RuntimeError`` once :meth:`close` has released the figure and widgets."""
+        if self._closed:
+            name = type(self).__name__
+            raise RuntimeError(
+                f"this {name} was closed: close() released its figure and widgets. "
+                f"Make a new one, e.g. dash = {name}(), and display it"
+            )
 
     @property
     def figure(self) -> Figure:
@@ -229,6 +257,7 @@ class Dashboard:
     # ---- drawing ------------------------------------------------------------------------------
     def redraw(self) -> None:
         """Move the artists to the current state, refresh the status line and the canvas."""
+        self._check_open()
         self._show()
         self.live.render()
         self._redraw_times.append(time.perf_counter())
@@ -242,20 +271,49 @@ class Dashboard:
         return (len(t) - 1) / (t[-1] - t[0]) if len(t) > 1 and t[-1] > t[0] else math.nan
 
     def _update_status(self, note: str = "") -> None:
+        """Show the game's state, then ``note`` (this render only) or the standing note."""
         if self.gan.diverged is not None:
             text, colour = self.gan.diverged.message, "#b00020"
         else:
             text, colour = self._status_body(), "black"
             if self._playing and not math.isnan(self.redraw_rate):
                 text += f" · {self.redraw_rate:.0f} redraws/s"
+        if not note and self._note and time.perf_counter() < self._note_until:
+            note = self._note
         if note:
             text += f" · {note}"
         self.status_text = text
         self.status.value = f'<span style="color:{colour}">{html.escape(text)}</span>'
 
+    def note(self, text: str, until_next_step: bool = False) -> None:
+        """Show ``text`` after the state in the status line.
+
+        It stays for ``settings.note_seconds``, or until the next step of training when
+        ``until_next_step`` (a setting changed while paused is pending until then).
+        """
+        self._note = text
+        wait = math.inf if until_next_step else self.settings.note_seconds
+        self._note_until = time.perf_counter() + wait
+        self._update_status()
+
+    def _stepped(self) -> None:
+        """Training moved on: a note that waited for the next step has been answered."""
+        if self._note_until == math.inf:
+            self._note, self._note_until = "", 0.0
+
+    def format_setting(self, name: str, value: Any) -> str:
+        """``"lr_D 1.6e-3"``: the widget's label and the value as the status line shows it."""
+        label = getattr(getattr(self, name, None), "description", "") or name
+        if isinstance(value, float):
+            text = f"{value:.1e}" if value != 0 and abs(value) < 0.1 else f"{value:.3g}"
+            text = text.replace("e-0", "e-").replace("e+0", "e+")
+        else:
+            text = str(value)
+        return f"{label} {text}"
+
     # ---- settings -----------------------------------------------------------------------------
     def _on_setting(self, change: dict[str, Any]) -> None:
-        if self._syncing:
+        if self._syncing or self._closed:
             return
         name = next(n for n in self.setting_names if getattr(self, n) is change["owner"])
         self.apply(**{name: change["new"]})
@@ -263,9 +321,12 @@ class Dashboard:
     def apply(self, **settings: Any) -> bool:
         """Change settings: mid-run ones through the game's ``update``, the others by a reset.
 
-        Returns False, shows why in the status line and puts the widgets back, if the game
-        refuses a value (``ValueError``).
+        The status line says what happened: a mid-run setting changed while paused is pending
+        ("lr_D 1.6e-3, applies at the next step"), while playing it is applied; a reset setting
+        starts a new run. Returns False, shows why in the status line and puts the widgets
+        back, if the game refuses a value (``ValueError``).
         """
+        self._check_open()
         later = {k: v for k, v in settings.items() if k in self.RESET_SETTINGS}
         now = {k: v for k, v in settings.items() if k not in self.RESET_SETTINGS}
         try:
@@ -275,12 +336,21 @@ class Dashboard:
                 self.reset(**later)
         except ValueError as exc:
             self._sync_widgets()
-            self._update_status(note=f"not applied: {exc}")
+            self.note(f"not applied: {exc}", until_next_step=True)
             return False
         self._sync_widgets()
-        if not later:
-            self._update_status()
+        shown = ", ".join(self.format_setting(k, self._config_value(k)) for k in (*now, *later))
+        if later:
+            self.note(f"{shown}: new networks, step 0")
+        elif self._playing:
+            self.note(f"{shown}, applied at step {self.gan.step}")
+        elif now:
+            self.note(f"{shown}, applies at the next step", until_next_step=True)
         return True
+
+    def _config_value(self, name: str) -> Any:
+        """The game's value of the setting behind widget ``name``."""
+        return getattr(self.gan.config, name)
 
     @contextmanager
     def _quiet(self) -> Iterator[None]:
@@ -294,23 +364,31 @@ class Dashboard:
         """Make every control show the game's actual config."""
         with self._quiet():
             for name in self.setting_names:
-                self._set_widget(name, getattr(self.gan.config, name))
+                self._set_widget(name, self._config_value(name))
 
     def _set_widget(self, name: str, value: Any) -> None:
-        getattr(self, name).value = value
+        """Show ``value`` on widget ``name``, widening its range or options to hold it."""
+        widget = getattr(self, name)
+        fit_widget_to(widget, value)
+        widget.value = value
 
     # ---- playing ------------------------------------------------------------------------------
     def reset(self, seed: int | None = None, **settings: Any) -> None:
         """New networks and history (same seed unless given); keeps playing if it was."""
+        self._check_open()
         self.gan.reset(seed=seed, **settings)
         self._sync_widgets()
         self.gan.record()
         self._after_reset()
+        self._note = f"reset: new networks (seed {self.gan.config.seed})"
+        self._note_until = time.perf_counter() + self.settings.note_seconds
         self.redraw()
 
     def step_d(self) -> float:
         """One discriminator step (the figure's D moves; the step count does not)."""
+        self._check_open()
         loss = self.gan.step_d()
+        self._stepped()
         self.redraw()
         if self.gan.diverged is None:
             self._update_status(note=f"D step, D loss {loss:.3f}")
@@ -318,7 +396,9 @@ class Dashboard:
 
     def step_g(self) -> float:
         """One generator step, recorded in the history."""
+        self._check_open()
         loss = self.gan.step_g()
+        self._stepped()
         if self.gan.diverged is None:
             self.gan.record()
         self.redraw()
@@ -331,6 +411,7 @@ class Dashboard:
 
         At least one iteration (k D steps + 1 G step) is run. Returns the generator steps taken.
         """
+        self._check_open()
         budget = self.settings.chunk_seconds if seconds is None else seconds
         deadline = time.perf_counter() + budget
         before = self.gan.step
@@ -341,6 +422,7 @@ class Dashboard:
             return done[0] > 1 and time.perf_counter() >= deadline
 
         self.gan.train(10**9, record_every=0, should_stop=should_stop)
+        self._stepped()
         if self.gan.step > before and self.gan.diverged is None:
             self.gan.record()
         self.redraw()
@@ -356,6 +438,7 @@ class Dashboard:
         Stops on :meth:`pause`, on divergence, after ``max_chunks`` chunks, or on an unexpected
         error (kept in :attr:`last_error` and shown in the status line, never lost in a task).
         """
+        self._check_open()
         self._playing = True
         self._show_play_state()
         chunks = 0
@@ -371,12 +454,14 @@ class Dashboard:
             self._update_status(note=f"stopped by an error: {exc!r}")
         finally:
             self._playing = False
-            self._show_play_state()
-            if self.last_error is None:
-                self._update_status()
+            if not self._closed:
+                self._show_play_state()
+                if self.last_error is None:
+                    self._update_status()
 
     def play(self) -> None:
         """Start :meth:`run` as a task on the running event loop (Jupyter's kernel has one)."""
+        self._check_open()
         if self.gan.diverged is not None:
             self._update_status()
             return
@@ -394,11 +479,15 @@ class Dashboard:
 
     def pause(self) -> None:
         """Stop after the current chunk (at once, between chunks)."""
-        self._playing = False
+        self._check_open()
+        was_playing, self._playing = self._playing, False
         self._show_play_state()
+        if was_playing:
+            self.note(f"paused at step {self.gan.step}", until_next_step=True)
 
     def toggle(self) -> None:
         """The Play/Pause button."""
+        self._check_open()
         if self._playing:
             self.pause()
         else:
@@ -410,7 +499,43 @@ class Dashboard:
         button.button_style = "" if self._playing else "success"
 
     def close(self) -> None:
-        """Pause and release the figure (``plt.close``) and the widgets."""
-        self.pause()
+        """Pause and release the figure (``plt.close``) and the widgets; a second call is a no-op.
+
+        The game (``.gan``) stays usable; every method of the dashboard raises
+        ``RuntimeError`` from now on.
+        """
+        if self._closed:
+            return
+        self._playing = False
+        self._closed = True
         plt.close(self.figure)
         self.widget.close()
+
+
+def fit_widget_to(widget: widgets.Widget, value: Any) -> None:
+    """Widen ``widget``'s range, or add to its options, so that it can show ``value``.
+
+    ipywidgets silently clip a slider's value to its range (a slider up to 20 shows 20 for
+    k = 50) and refuse a value a drop-down does not list; here the slider's ``min``/``max``
+    (a log slider's exponents) move out to ``value`` and a missing option is added, so the
+    widget always shows what the game really runs.
+    """
+    if isinstance(widget, widgets.FloatLogSlider):
+        if not (isinstance(value, int | float) and value > 0):
+            return
+        exponent = math.log(value, widget.base)
+        if exponent > widget.max:
+            widget.max = math.ceil(exponent)
+        if exponent < widget.min:
+            widget.min = math.floor(exponent)
+    elif hasattr(widget, "options"):
+        options = tuple(widget.options)
+        labels = [o[1] if isinstance(o, tuple) and len(o) == 2 else o for o in options]
+        if value not in labels:
+            numeric = all(isinstance(o, int | float) for o in (*labels, value))
+            widget.options = tuple(sorted((*labels, value))) if numeric else (*options, value)
+    elif hasattr(widget, "max") and hasattr(widget, "min") and isinstance(value, int | float):
+        if value > widget.max:
+            widget.max = value
+        if value < widget.min:
+            widget.min = value

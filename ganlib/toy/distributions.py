@@ -17,7 +17,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 import torch
-from scipy.special import ndtr
+from scipy.special import ndtr, ndtri
 
 from ganlib.core.densities import normal_pdf
 
@@ -198,6 +198,12 @@ TARGETS: dict[str, Gaussian | GaussianMixture | SkewNormal] = {
 
 NOISE_KINDS: tuple[str, ...] = ("uniform", "normal")
 
+#: (a, b) per noise kind: a standardised G sees (z - a) / b, uniform noise scaled to [-1, 1).
+NOISE_UNITS: dict[str, tuple[float, float]] = {
+    "uniform": (0.5, 0.5),
+    "normal": (0.0, 1.0),
+}
+
 
 def sample_noise(kind: str, n: int, dim: int, generator: torch.Generator) -> torch.Tensor:
     r"""Draw the generator's input noise :math:`z \sim p_z`, shape ``(n, dim)``, float32.
@@ -220,3 +226,50 @@ def sample_noise(kind: str, n: int, dim: int, generator: torch.Generator) -> tor
     if kind == "normal":
         return torch.randn(n, dim, generator=generator, device=generator.device)
     raise ValueError(f"noise={kind!r} is not known; valid: {NOISE_KINDS}")
+
+
+def noise_cdf(kind: str, z: np.ndarray) -> np.ndarray:
+    r"""The CDF :math:`F_z` of one coordinate of the noise, at ``z`` (any shape, float64 out)."""
+    z = np.asarray(z, dtype=np.float64)
+    if kind == "uniform":
+        return np.clip(z, 0.0, 1.0)
+    if kind == "normal":
+        return ndtr(z)
+    raise ValueError(f"noise={kind!r} is not known; valid: {NOISE_KINDS}")
+
+
+def noise_quantile(kind: str, u: np.ndarray) -> np.ndarray:
+    r"""The noise's quantile function :math:`F_z^{-1}(u)` (uniform: ``u``; normal: Φ⁻¹(u))."""
+    u = np.asarray(u, dtype=np.float64)
+    if kind == "uniform":
+        return u.copy()
+    if kind == "normal":
+        return ndtri(u)
+    raise ValueError(f"noise={kind!r} is not known; valid: {NOISE_KINDS}")
+
+
+def quantile(target: Density, u: np.ndarray, n_grid: int = 20_001) -> np.ndarray:
+    r"""The target's quantile function :math:`F^{-1}(u)` for ``u`` in (0, 1) (any shape).
+
+    Exact for the Gaussian (:math:`\mu + \sigma\,\Phi^{-1}(u)`); for the other targets the
+    CDF is integrated from the exact pdf on ``n_grid`` points over mean ± 10 std (trapezoid)
+    and inverted by linear interpolation (error below 1e-4 of the std for u in [1e-4, 1 - 1e-4]).
+    """
+    u = np.asarray(u, dtype=np.float64)
+    if isinstance(target, Gaussian):
+        return target.mean + target.std * ndtri(u)
+    x = np.linspace(target.mean - 10 * target.std, target.mean + 10 * target.std, n_grid)
+    p = target.pdf(x)
+    cdf = np.concatenate([[0.0], np.cumsum(0.5 * (p[1:] + p[:-1]) * np.diff(x))])
+    cdf /= cdf[-1]
+    return np.interp(u, cdf, x)
+
+
+def ideal_map(target: Density, noise: str, z: np.ndarray) -> np.ndarray:
+    r"""The increasing map that turns 1-D noise into the target: :math:`F^{-1}(F_z(z))`.
+
+    For uniform noise and the Gaussian target this is :math:`4 + 1.25\,\Phi^{-1}(z)`, the
+    inverse CDF the 50-line GAN's G must learn. Its mirror :math:`F^{-1}(1 - F_z(z))` solves
+    the problem as well (a G may learn either); notebook 02 draws both.
+    """
+    return quantile(target, noise_cdf(noise, z))

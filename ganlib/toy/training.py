@@ -1,10 +1,13 @@
 r"""The 1-D toy GAN of notebook 02: Algorithm 1 on one number, step by step.
 
 :class:`ToyGAN` is the series' steppable game (:class:`ganlib.core.game.Game`: k D steps, one G
-step, settings mid-run, divergence detection) on 1-D data: real samples from a target of
-:mod:`ganlib.toy.distributions`, noise :math:`z \sim p_z`, the small nets of
+step, settings mid-run, divergence detection, a moving average of G) on 1-D data: real samples
+from a target of :mod:`ganlib.toy.distributions`, noise :math:`z \sim p_z`, the small nets of
 :mod:`ganlib.toy.models`, and a history of the generated mean, std and the Jensen-Shannon
-divergence estimated by :mod:`ganlib.toy.js_estimate`.
+divergence estimated by :mod:`ganlib.toy.js_estimate`. Its snapshots draw what Figure 1 of the
+paper draws, and, for one-dimensional noise, G's map :math:`z \mapsto x` beside the ideal one.
+Notebook 02 writes the same loop out in plain PyTorch; ``tests/toy/test_algorithm1.py`` proves
+that both give the same weights bit for bit.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ganlib.core.device import make_generator
 from ganlib.core.game import (
     LOSS_LIMIT,
     MAX_BATCH,
@@ -27,11 +31,21 @@ from ganlib.core.game import (
     Divergence,
     Game,
     GameConfig,
+    discriminator_output,
 )
 from ganlib.core.losses import LOSSES
 from ganlib.core.validation import check_choice, check_instance
 from ganlib.minimax.divergences import integrate_on_grid, optimal_discriminator
-from ganlib.toy.distributions import NOISE_KINDS, TARGETS, sample_noise
+from ganlib.toy.distributions import (
+    NOISE_KINDS,
+    NOISE_UNITS,
+    TARGETS,
+    Density,
+    ideal_map,
+    noise_quantile,
+    quantile,
+    sample_noise,
+)
 from ganlib.toy.js_estimate import (
     JS_SAMPLES,
     bandwidth_for,
@@ -56,14 +70,23 @@ __all__ = [
     "ToyHistory",
 ]
 
+DATA_UNITS_SAMPLES = 10_000  # data samples behind the standardisation (mean and std)
+MAP_POINTS = 200  # points of the G(z) curve in a snapshot
+ARROWS = 21  # arrows z -> G(z) of the paper's lower panel
+
 
 @dataclass(frozen=True)
 class ToyGANConfig(GameConfig):
     r"""Settings of the toy GAN; the defaults are notebook 02's dashboard defaults.
 
     The shared settings (loss, optimizer, learning rates, betas, k, batch size, seed, R1, the
-    learning-rate decay) are those of :class:`ganlib.core.game.GameConfig`; the toy adds its
-    target, noise and networks.
+    learning-rate decay, the moving average of G) are those of
+    :class:`ganlib.core.game.GameConfig`; the toy adds its target, noise and networks.
+
+    The default problem is the 50-line GAN's: data :math:`\mathcal N(4, 1.25^2)`, **one**
+    uniform noise input, so G must learn the inverse CDF :math:`4 + 1.25\,\Phi^{-1}(z)`.
+    ``net.noise_dim > 1`` (the dashboard's "noise dimension") is an easier problem: a weighted
+    sum of several uniforms is already bell-shaped.
 
     Attributes
     ----------
@@ -71,71 +94,60 @@ class ToyGANConfig(GameConfig):
         Key of :data:`ganlib.toy.distributions.TARGETS` (``"gaussian"`` is N(4, 1.25²)).
     noise : {"uniform", "normal"}
         Noise :math:`p_z`; uniform on [0, 1) as in the 50-line GAN.
-    loss : {"non-saturating", "minimax"}
-        Generator loss: :math:`-\log D(G(z))` or the saturating :math:`\log(1 - D(G(z)))`.
-    optimizer : {"adam", "sgd"}
-        Adam with ``betas_*``, or plain SGD (betas ignored).
-    lr_d, lr_g : float
-        Learning rates of D and G, > 0.
-    betas_d, betas_g : tuple of float
-        Adam's :math:`(\beta_1, \beta_2)`, each in [0, 1).
-    k : int
-        Discriminator steps per generator step (Algorithm 1), 1 ≤ k ≤ 1000.
-    batch_size : int
-        m, the number of real and of fake samples per step, 1 ≤ m ≤ 100,000.
-    seed : int
-        Seeds the initial weights and every sample drawn in training.
-    r1_gamma : float
-        Weight :math:`\gamma \ge 0` of the optional R1 penalty
-        :math:`\frac\gamma2 \mathbb E_{x\sim p_\text{data}} |\nabla_x \text{logit}(x)|^2`
-        added to D's loss (Mescheder et al. 2018); 0 (off) by default.
-    lr_decay_steps : int
-        :math:`\tau \ge 0`: both learning rates are multiplied by :math:`\tau/(\tau + t)` at
-        generator step t (inverse-time decay); 0 keeps them constant.
     net : ToyNetConfig
-        Architecture of G and D.
+        Architecture of G and D (``net.noise_dim``: the noise dimension, 1 by default).
+    loss, optimizer, lr_d, lr_g, betas_d, betas_g, k, batch_size, seed, r1_gamma,
+    lr_decay_steps, ema_decay
+        As in :class:`ganlib.core.game.GameConfig`.
 
     Notes
     -----
-    Why these defaults (measured with ``benchmarks/bench_toy.py``; the 50-line GAN needs ~100 s):
+    Why these defaults (notebook 02 section 3; ``python benchmarks/bench_toy.py --ablation``
+    removes one at a time; the README has the numbers). The hard part of the problem is the
+    tails: G must stretch the ends of its one uniform input, where few samples fall.
 
-    * **Two time scales** (Heusel et al. 2017): D learns ~3x faster than G (5e-3 vs 1.5e-3), so
-      D stays close to :math:`D^*` and G follows a useful gradient, the assumption behind
-      Proposition 2. With equal rates the mean swings around 4 for thousands of steps; raising
-      lr_g to 1.5e-3 alone (D at 3e-3) left 5 of 10 seeds unconverged after 8 s.
-    * **Batch 512**: within ±0.1 of the target the signal D sees is smaller than the noise of a
-      100-sample batch mean (1.25/√100 = 0.125); 512 samples halve that noise. The per-step cost
-      grows far less than 5x because these nets are dominated by fixed per-operation overhead.
-    * **G's Adam** :math:`\beta_1 = 0.9` averages the noisy generator gradient over ~10 steps;
-      D keeps :math:`\beta_1 = 0.5` (momentum in the faster player feeds oscillations).
-    * **Inverse-time decay**, :math:`\tau` = 500 steps: large steps while p_g travels to
-      p_data, then smaller ones (a third of the initial rates at step 1,000), so Adam's
-      normalised noise steps do not keep p_g wandering. Measured on 10 seeds, 1 thread: with
-      (3e-3, 1e-3, τ = 1000) 7 of 10 converged within 3 s, with (5e-3, 1.5e-3, τ = 500) 10 of 10.
-    * **Four uniform noise inputs** and LeakyReLU nets, see :mod:`ganlib.toy.models`.
+    * **Standardised nets** (``net.standardise``, :mod:`ganlib.toy.models`): D and G work in the
+      data's units, and G's uniform input is scaled to [-1, 1).
+    * **The least-squares loss** (Mao et al. 2017): the same :math:`D^*`, a gradient that does
+      not flatten where D is confident; it reached the tails sooner than the non-saturating loss.
+    * **Two time scales** (Heusel et al. 2017): lr_D 1e-2 is 3× lr_G 3e-3, so D stays near D*.
+    * **Batch 2048**: the tails get enough samples per step, and the noise of the batch mean is
+      well below the tolerance; the tiny nets' cost per step grows far less than the batch.
+    * **Inverse-time decay**, :math:`\tau = 500`: large steps while p_g travels, then smaller.
+    * **A moving average of G** (``ema_decay`` 0.99, Yazıcı et al. 2019) is what is evaluated
+      and drawn; the iterates circle the equilibrium and their average sits near its centre.
 
     :meth:`reference` gives the 50-line GAN's settings for comparison.
     """
 
     target: str = "gaussian"
     noise: str = "uniform"
-    loss: str = "non-saturating"
+    loss: str = "least-squares"
     optimizer: str = "adam"
-    lr_d: float = 5e-3
-    lr_g: float = 1.5e-3
+    lr_d: float = 1e-2
+    lr_g: float = 3e-3
     betas_d: tuple[float, float] = (0.5, 0.99)
     betas_g: tuple[float, float] = (0.9, 0.999)
     k: int = 1
-    batch_size: int = 512
+    batch_size: int = 2048
     seed: int = 0
     r1_gamma: float = 0.0
     lr_decay_steps: int = 500
+    ema_decay: float = 0.99
     net: ToyNetConfig = field(default_factory=ToyNetConfig)
+
+    @property
+    def noise_dim(self) -> int:
+        """``net.noise_dim``, the noise dimension (``reset(noise_dim=...)`` changes it)."""
+        return self.net.noise_dim
 
     @classmethod
     def reference(cls, minibatch: bool = True, seed: int = 0) -> ToyGANConfig:
-        """The 50-line GAN's experiment: Adam 2e-4, betas (0.9, 0.999), batch 100, k = 1."""
+        """The 50-line GAN's experiment: its nets (:meth:`ToyNetConfig.reference`, minibatch D
+        by default), BCE with G's label 1 (the non-saturating loss), Adam 2e-4 with betas
+        (0.9, 0.999) for both, batch 100, k = 1, no decay, no averaging, raw data."""
         return cls(
+            loss="non-saturating",
             lr_d=2e-4,
             lr_g=2e-4,
             betas_d=(0.9, 0.999),
@@ -143,6 +155,7 @@ class ToyGANConfig(GameConfig):
             batch_size=100,
             seed=seed,
             lr_decay_steps=0,
+            ema_decay=0.0,
             net=ToyNetConfig.reference(minibatch=minibatch),
         )
 
@@ -217,7 +230,18 @@ class ToyGAN(Game):
 
     # ---- the toy's data, noise and nets -------------------------------------------------------
     def _build_nets(self, config: ToyGANConfig) -> tuple[nn.Module, nn.Module]:
-        return build_toy_nets(config.net)
+        data = data_units(TARGETS[config.target], config.seed)
+        return build_toy_nets(config.net, data, NOISE_UNITS[config.noise])
+
+    def _replaced(self, settings: dict[str, object]) -> ToyGANConfig:
+        """As the game's; ``noise_dim`` is accepted for ``net.noise_dim``."""
+        if "noise_dim" in settings:
+            dim = settings.pop("noise_dim")
+            settings["net"] = dataclasses.replace(
+                settings.get("net", self.config.net),  # type: ignore[arg-type]
+                noise_dim=dim,
+            )
+        return super()._replaced(settings)
 
     def _on_reset(self) -> None:
         self.target = TARGETS[self.config.target]
@@ -236,9 +260,13 @@ class ToyGAN(Game):
 
     # ---- measuring ----------------------------------------------------------------------------
     @torch.no_grad()
-    def sample(self, n: int) -> np.ndarray:
-        """``n`` generator samples as a float64 array ``(n,)`` (evaluation RNG stream)."""
-        return self.G(self.noise(n, self._eval_gen)).reshape(-1).double().cpu().numpy()
+    def sample(self, n: int, generator: torch.Generator | None = None) -> np.ndarray:
+        """``n`` samples of the evaluated G (:attr:`G_eval`), float64 ``(n,)``.
+
+        They come from ``generator``, by default the evaluation stream (the history's).
+        """
+        gen = self._eval_gen if generator is None else generator
+        return self.G_eval(self.noise(n, gen)).reshape(-1).double().cpu().numpy()
 
     def evaluate(self, n: int = JS_SAMPLES) -> dict[str, float]:
         """Mean, std and estimated JS (nats) of ``n`` fresh generator samples."""
@@ -257,19 +285,69 @@ class ToyGAN(Game):
         if not getattr(self.D, "per_sample", True):
             return np.full(len(grid), np.nan)
         x = torch.as_tensor(np.asarray(grid), dtype=torch.float32, device=self.device)
-        return torch.sigmoid(self.D(x.reshape(-1, 1))).reshape(-1).double().cpu().numpy()
+        d = discriminator_output(self.D(x.reshape(-1, 1)), self.config.loss)
+        return d.reshape(-1).double().cpu().numpy()
 
     def snapshot(
-        self, grid: np.ndarray | None = None, n: int = JS_SAMPLES
+        self,
+        grid: np.ndarray | None = None,
+        n: int = JS_SAMPLES,
+        generator: nn.Module | None = None,
     ) -> dict[str, np.ndarray]:
         r"""Curves for a Figure-1 style plot on ``grid`` (default: the evaluation grid).
 
-        Returns ``x``, ``p_data`` (exact), ``p_g`` (KDE of ``n`` samples, bandwidth as in
-        :mod:`ganlib.toy.js_estimate`), ``d`` (D(x)) and ``d_star``
+        Returns ``x``, ``p_data`` (exact), ``p_g`` (KDE of ``n`` samples of :attr:`G_eval`,
+        bandwidth as in :mod:`ganlib.toy.js_estimate`), ``d`` (D(x)) and ``d_star``
         (:math:`p_\text{data}/(p_\text{data} + p_g)`, 1/2 where both vanish), each ``(G,)``.
+        With one-dimensional noise it also holds G's map (:meth:`generator_map`). The samples
+        come from the drawing stream, so drawing never changes what the history records.
+        ``generator`` draws another G than :attr:`G_eval`, e.g. ``gan.G``, the player D faces
+        when the moving average is on.
         """
         grid = self._grid if grid is None else np.asarray(grid, dtype=np.float64)
-        return self._snapshot_from(self.sample(n), grid)
+        net = self.G_eval if generator is None else generator
+        with torch.no_grad():
+            x = net(self.noise(n, self._draw_gen)).reshape(-1).double().cpu().numpy()
+        snap = self._snapshot_from(x, grid)
+        if self.config.net.noise_dim == 1:
+            snap.update(self.generator_map(net))
+        return snap
+
+    @torch.no_grad()
+    def generator_map(self, generator: nn.Module | None = None) -> dict[str, np.ndarray]:
+        r"""G's map of one-dimensional noise, beside the ideal one (notebook 02's lower panels).
+
+        Returns ``z`` (:data:`MAP_POINTS` noise values across p_z's range), ``g_z``
+        (:math:`G(z)`), ``ideal`` (:math:`F_\text{data}^{-1}(F_z(z))`, for uniform noise and
+        the Gaussian target :math:`4 + 1.25\,\Phi^{-1}(z)`) and ``mirror`` (the decreasing
+        map :math:`F_\text{data}^{-1}(1 - F_z(z))`, an equally good answer), each
+        ``(MAP_POINTS,)``; and ``z_arrows`` / ``x_arrows`` ``(ARROWS,)``: noise values at equal
+        steps of probability and their images :math:`x = G(z)`, the arrows of the paper's
+        Figure 1 (dense arrows mark where p_g is high). ``generator`` defaults to
+        :attr:`G_eval`.
+        """
+        if self.config.net.noise_dim != 1:
+            raise ValueError(
+                f"generator_map needs one-dimensional noise, got noise_dim="
+                f"{self.config.net.noise_dim}"
+            )
+        kind = self.config.noise
+        u = np.linspace(0.002, 0.998, MAP_POINTS)  # probabilities across p_z
+        z = u if kind == "uniform" else noise_quantile(kind, u)
+        z_arrows = noise_quantile(kind, (np.arange(ARROWS) + 0.5) / ARROWS)
+        net = self.G_eval if generator is None else generator
+        return {
+            "z": z,
+            "g_z": self._g_of(net, z),
+            "ideal": ideal_map(self.target, kind, z),
+            "mirror": quantile(self.target, 1.0 - u),
+            "z_arrows": z_arrows,
+            "x_arrows": self._g_of(net, z_arrows),
+        }
+
+    def _g_of(self, net: nn.Module, z: np.ndarray) -> np.ndarray:
+        t = torch.as_tensor(z, dtype=torch.float32, device=self.device).reshape(-1, 1)
+        return net(t).reshape(-1).double().cpu().numpy()
 
     def record(self) -> None:
         """Append one history record for the current state (skipped, diverging, if non-finite)."""
@@ -311,3 +389,13 @@ class ToyGAN(Game):
             "d": self.discriminator_on(grid),
             "d_star": d_star,
         }
+
+
+def data_units(target: Density, seed: int) -> tuple[float, float]:
+    """Mean and std of :data:`DATA_UNITS_SAMPLES` samples of ``target`` (its own seeded stream).
+
+    What the standardised nets of :mod:`ganlib.toy.models` work in: estimated from data, as a
+    practitioner would, not taken from the target's exact moments.
+    """
+    x = target.sample(DATA_UNITS_SAMPLES, make_generator(seed + 3)).double()
+    return float(x.mean()), float(x.std())

@@ -13,8 +13,8 @@ import pytest
 import torch
 from torch import nn
 
-from ganlib.core.game import MID_RUN, Divergence, Game, GameConfig
-from ganlib.core.losses import discriminator_loss, generator_loss
+from ganlib.core.game import MID_RUN, Divergence, Game, GameConfig, discriminator_output
+from ganlib.core.losses import discriminator_loss
 
 
 @dataclass(frozen=True)
@@ -157,13 +157,80 @@ def test_an_exploding_finite_loss_counts_as_divergence() -> None:
 
 
 def test_the_probe_measures_without_stepping() -> None:
+    """Before any step, D's outputs come from one evaluation batch (recomputed here from a copy
+    of that stream), and nothing is trained."""
     game = LineGame()
     before = _weights(game.D)
+    stream = torch.Generator().set_state(game._eval_gen.get_state())
+    x = game.real_batch(16, stream)
+    with torch.no_grad():
+        real, fake = game.D(x), game.D(game.G(game.noise(16, stream)))
     d_real, d_fake = game.last_d_outputs()
-    assert 0.0 < d_real < 1.0
-    assert 0.0 < d_fake < 1.0
+    assert d_real == pytest.approx(float(torch.sigmoid(real).mean()), rel=1e-6)
+    assert d_fake == pytest.approx(float(torch.sigmoid(fake).mean()), rel=1e-6)
     assert all(torch.equal(a, b) for a, b in zip(before, _weights(game.D), strict=True))
-    logits = game._last_logits
-    assert game._last["g_loss"] == pytest.approx(
-        float(generator_loss(logits[16:], "non-saturating"))
+    assert game._last["g_loss"] == pytest.approx(float(torch.nn.functional.softplus(-fake).mean()))
+
+
+# ---- the moving average of G ---------------------------------------------------------------------
+def test_the_moving_average_follows_its_recursion() -> None:
+    """theta_bar_t = beta theta_bar_{t-1} + (1 - beta) theta_t, from theta_bar_0 = theta_0."""
+    beta = 0.8
+    game = LineGame(LineConfig(ema_decay=beta))
+    average = [p.detach().double().clone() for p in game.G.parameters()]
+    for _ in range(6):
+        game.step_d()
+        game.step_g()
+        average = [
+            beta * a + (1 - beta) * p.detach().double()
+            for a, p in zip(average, game.G.parameters(), strict=True)
+        ]
+    assert game.G_eval is game.G_ema
+    for a, p in zip(average, game.G_ema.parameters(), strict=True):
+        torch.testing.assert_close(p.double(), a, rtol=1e-6, atol=1e-7)
+    assert all(not p.requires_grad for p in game.G_ema.parameters())
+
+
+def test_without_averaging_g_itself_is_evaluated_and_update_switches_it() -> None:
+    game = LineGame()
+    assert game.G_ema is None
+    assert game.G_eval is game.G
+    game.train(3, record_every=None)
+    game.update(ema_decay=0.5)  # on mid-run: the average starts at the current G
+    assert all(
+        torch.equal(a, b) for a, b in zip(game.G_ema.parameters(), game.G.parameters(), strict=True)
     )
+    game.train(2, record_every=None)
+    assert not torch.equal(game.G_ema.weight, game.G.weight)
+    game.update(ema_decay=0.0)
+    assert game.G_eval is game.G
+    with pytest.raises(ValueError, match=r"ema_decay must be a finite number in \[0, 1\)"):
+        game.update(ema_decay=1.0)
+
+
+def test_the_streams_of_training_records_and_pictures_are_separate() -> None:
+    """Drawing from _draw_gen leaves the training and the evaluation streams where they were."""
+    a, b = LineGame(LineConfig(seed=4)), LineGame(LineConfig(seed=4))
+    b.noise(1000, b._draw_gen)  # a picture
+    assert torch.equal(a._eval_gen.get_state(), b._eval_gen.get_state())
+    assert torch.equal(a._gen.get_state(), b._gen.get_state())
+    assert not torch.equal(a.noise(5, a._draw_gen), a.noise(5, a._eval_gen))
+
+
+def test_discriminator_output_is_the_sigmoid_except_for_least_squares() -> None:
+    logits = torch.tensor([-2.0, 0.0, 3.0])
+    torch.testing.assert_close(
+        discriminator_output(logits, "minimax"), 1 / (1 + torch.exp(-logits))
+    )
+    torch.testing.assert_close(
+        discriminator_output(logits, "non-saturating"), torch.sigmoid(logits)
+    )
+    assert torch.equal(discriminator_output(logits, "least-squares"), logits)
+
+
+def test_equal_learning_rates_that_are_too_high_blame_both_players() -> None:
+    game = LineGame(LineConfig(lr_d=1.0, lr_g=1.0))
+    with torch.no_grad():
+        game.D.weight.fill_(math.nan)
+    game.step_d()
+    assert "learning rates too high for both (lr_d=1, lr_g=1)" in game.diverged.cause

@@ -40,6 +40,7 @@ def test_widgets_start_at_the_config_and_the_figure_shows_step_0(dash: ToyDashbo
     assert dash.lr_g.value == pytest.approx(c.lr_g)
     assert (dash.k.value, dash.batch_size.value) == (c.k, c.batch_size)
     assert (dash.loss.value, dash.noise.value, dash.target.value) == (c.loss, c.noise, c.target)
+    assert dash.noise_dim.value == c.net.noise_dim == 1
     assert dash.status_text.startswith("step 0 · JS ")
     assert dash.stage.ax.get_title() == STAGE_TITLE
     assert dash.live.full_draws >= 1  # Agg draws at once; ipympl when the browser asks
@@ -131,30 +132,31 @@ def test_a_refused_value_is_reported_and_the_widget_snaps_back(dash: ToyDashboar
 
 
 @pytest.mark.parametrize(
-    "extreme",
-    [
-        {"lr_d": 1.0, "lr_g": 1.0},
-        {"batch_size": 1},
-        {"k": 20},
-        {"lr_d": 1.0, "lr_g": 1.0, "batch_size": 1, "k": 20},
-    ],
-    ids=["lr=1", "batch=1", "k=20", "all"],
+    "extreme", [{"batch_size": 1}, {"k": 20}, {"batch_size": 1, "k": 20}], ids=str
 )
-def test_extreme_slider_values_train_or_stop_with_the_divergence_message(
+def test_the_slowest_slider_values_still_train_and_redraw(
     dash: ToyDashboard, extreme: dict[str, float]
 ) -> None:
     for name, value in extreme.items():
         getattr(dash, name).value = value
     for _ in range(4):
         dash.run_chunk()
-    if dash.gan.diverged is not None:
-        assert dash.status_text.startswith(f"diverged at step {dash.gan.diverged.step}: ")
-        assert dash.status_text.endswith("press Reset")
-    else:
-        assert dash.gan.step >= 4
-        h = dash.gan.history
-        assert all(math.isfinite(v) for v in (h.mean[-1], h.std[-1], h.js[-1]))
-        assert dash.status_text.startswith(f"step {dash.gan.step} · JS ")
+    assert dash.gan.diverged is None
+    assert dash.gan.step >= 4
+    h = dash.gan.history
+    assert all(math.isfinite(v) for v in (h.mean[-1], h.std[-1], h.js[-1]))
+    assert dash.status_text.startswith(f"step {dash.gan.step} · JS ")
+
+
+def test_the_top_learning_rates_stop_with_the_divergence_message(dash: ToyDashboard) -> None:
+    dash.lr_d.value = 1.0
+    dash.lr_g.value = 1.0
+    for _ in range(4):
+        dash.run_chunk()
+    assert dash.gan.diverged is not None
+    assert dash.status_text.startswith(f"diverged at step {dash.gan.diverged.step}: ")
+    assert "learning rates too high for both" in dash.status_text
+    assert dash.status_text.endswith("press Reset")
 
 
 def test_divergence_stops_training_keeps_the_plot_and_reset_recovers(dash: ToyDashboard) -> None:
@@ -242,3 +244,108 @@ def test_play_outside_an_event_loop_says_what_to_do(dash: ToyDashboard) -> None:
 def test_bad_dashboard_settings_raise_naming_the_setting(field: str, value: object) -> None:
     with pytest.raises(ValueError, match=field):
         DashboardSettings(**{field: value})
+
+
+# ---- feedback, ranges and close (ganlib.live.dashboard, through the toy) ------------------------
+def test_a_setting_moved_while_paused_is_shown_as_pending_until_the_next_step(
+    dash: ToyDashboard,
+) -> None:
+    dash.lr_d.value = 1.6e-3
+    assert dash.status_text.endswith("lr_D 1.6e-3, applies at the next step")
+    assert dash.gan.config.lr_d == pytest.approx(1.6e-3)
+    dash.k.value = 2
+    assert dash.status_text.endswith("k 2, applies at the next step")
+    dash.run_chunk()
+    assert "applies at the next step" not in dash.status_text
+    assert dash.gan.opt_d.param_groups[0]["lr"] == pytest.approx(1.6e-3 * dash.gan.lr_factor())
+
+
+def test_a_reset_setting_says_it_started_afresh(dash: ToyDashboard) -> None:
+    dash.run_chunk()
+    dash.target.value = "skewed"
+    assert dash.gan.step == 0
+    assert "target skewed: new networks, step 0" in dash.status_text
+    dash.reset_button.click()
+    assert "reset: new networks (seed 1)" in dash.status_text
+
+
+def test_a_refused_value_stays_in_the_status_line_until_the_next_step(dash: ToyDashboard) -> None:
+    assert not dash.apply(lr_d=50.0)
+    assert "not applied: lr_d must be a finite number in (0, 10]" in dash.status_text
+    dash.redraw()
+    assert "not applied" in dash.status_text
+    dash.step_g()
+    assert "not applied" not in dash.status_text
+
+
+def test_a_config_outside_the_sliders_widens_them(dash: ToyDashboard) -> None:
+    """k = 50 on a slider up to 20, lr_d = 5 beyond 10^0: the sliders show the real values."""
+    wide = ToyDashboard(ToyGANConfig(k=50, lr_d=5.0, batch_size=96), settings=FAST)
+    try:
+        assert wide.k.value == 50
+        assert wide.k.max >= 50
+        assert wide.lr_d.value == pytest.approx(5.0)
+        assert wide.lr_d.max >= np.log10(5.0)
+        assert wide.batch_size.value == 96  # an option the slider lacked is added, in order
+        assert list(wide.batch_size.options) == sorted(wide.batch_size.options)
+        assert wide.gan.config.k == 50
+    finally:
+        wide.close()
+    assert dash.apply(k=300)
+    assert (dash.k.value, dash.gan.config.k) == (300, 300)
+    assert dash.apply(lr_g=3e-6)
+    assert dash.lr_g.value == pytest.approx(3e-6)
+    assert dash.lr_g.min <= np.log10(3e-6)
+
+
+def test_wider_noise_resets_and_hides_the_one_dimensional_map(dash: ToyDashboard) -> None:
+    assert dash.live.map.g_z.get_visible()
+    dash.noise_dim.value = 4
+    assert dash.gan.config.net.noise_dim == 4
+    assert "noise dim 4: new networks, step 0" in dash.status_text
+    assert not dash.live.map.g_z.get_visible()
+    assert not dash.live.arrows.shafts.get_visible()
+    dash.run_chunk()  # draws without a map
+    dash.noise_dim.value = 1
+    assert dash.live.map.g_z.get_visible()
+    np.testing.assert_allclose(
+        dash.live.arrows.heads.get_xdata(), dash.gan.generator_map()["x_arrows"], rtol=1e-6
+    )
+
+
+def test_the_arrows_and_the_map_follow_the_averaged_g(dash: ToyDashboard) -> None:
+    dash.run_chunk()
+    m = dash.gan.generator_map()
+    np.testing.assert_allclose(dash.live.map.g_z.get_ydata(), m["g_z"], rtol=1e-6)
+    np.testing.assert_allclose(dash.live.map.ideal.get_ydata(), m["ideal"])
+
+
+def test_after_close_every_method_says_to_make_a_new_dashboard() -> None:
+    d = ToyDashboard(ToyGANConfig(batch_size=64), settings=FAST)
+    d.close()
+    d.close()  # a second close is harmless
+    for call in (d.run_chunk, d.redraw, d.step_d, d.step_g, d.reset, d.toggle, d.play):
+        with pytest.raises(RuntimeError, match=r"was closed.*ToyDashboard\(\)"):
+            call()
+    with pytest.raises(RuntimeError, match="was closed"):
+        d.apply(k=2)
+    with pytest.raises(RuntimeError, match="was closed"):
+        d._repr_mimebundle_()
+    with pytest.raises(RuntimeError, match="was closed"):
+        asyncio.run(d.run(max_chunks=1))
+    assert d.gan.step == 0  # the game itself is still there
+
+
+def test_pause_says_where_it_stopped(dash: ToyDashboard) -> None:
+    async def session() -> None:
+        dash.play_button.click()
+        await asyncio.sleep(0.1)
+        dash.lr_g.value = 2e-3  # moved while playing: applied at once
+        seen["applied"] = dash.status_text
+        dash.play_button.click()
+        await dash._task
+
+    seen: dict[str, str] = {}
+    asyncio.run(session())
+    assert "lr_G 2.0e-3, applied at step" in seen["applied"]
+    assert f"paused at step {dash.gan.step}" in dash.status_text

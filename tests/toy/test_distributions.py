@@ -12,7 +12,11 @@ from ganlib.toy.distributions import (
     Gaussian,
     GaussianMixture,
     SkewNormal,
+    ideal_map,
+    noise_cdf,
+    noise_quantile,
     normal_pdf,
+    quantile,
     sample_noise,
 )
 
@@ -153,3 +157,41 @@ def test_normal_pdf_matches_scipy_and_keeps_the_shape():
     assert got.shape == x.shape
     assert got.dtype == np.float64
     np.testing.assert_allclose(got, stats.norm.pdf(x, 4.0, 1.25), rtol=1e-12)
+
+
+def _scipy_ppf(dist, u: np.ndarray) -> np.ndarray:
+    """Quantiles from scipy: exact for the normal and skew-normal, root-finding for the mixture."""
+    if isinstance(dist, Gaussian):
+        return stats.norm(dist.mean, dist.std).ppf(u)
+    if isinstance(dist, SkewNormal):
+        return stats.skewnorm(dist.alpha, loc=dist.loc, scale=dist.scale).ppf(u)
+    from scipy.optimize import brentq
+
+    def cdf(x: float) -> float:
+        parts = zip(dist.weights, dist.means, dist.stds, strict=True)
+        return sum(w * stats.norm(m, s).cdf(x) for w, m, s in parts)
+
+    return np.array([brentq(lambda x, q=q: cdf(x) - q, -20.0, 30.0) for q in u])
+
+
+@pytest.mark.parametrize("name", sorted(TARGETS))
+def test_quantile_function_matches_scipy(name):
+    dist = TARGETS[name]
+    u = np.array([1e-4, 0.01, 0.1, 0.37, 0.5, 0.9, 0.999])
+    np.testing.assert_allclose(quantile(dist, u), _scipy_ppf(dist, u), atol=2e-4 * dist.std)
+
+
+def test_ideal_map_is_the_inverse_cdf_for_uniform_noise_and_its_cdf_for_normal_noise():
+    z = np.array([0.02, 0.3, 0.5, 0.97])
+    gauss = TARGETS["gaussian"]
+    np.testing.assert_allclose(ideal_map(gauss, "uniform", z), 4 + 1.25 * stats.norm.ppf(z))
+    # normal noise: G only has to shift and scale, x = 4 + 1.25 z
+    np.testing.assert_allclose(ideal_map(gauss, "normal", z), 4 + 1.25 * z, atol=1e-9)
+    np.testing.assert_allclose(noise_cdf("normal", z), stats.norm.cdf(z))
+    np.testing.assert_array_equal(noise_cdf("uniform", [-1.0, 0.25, 2.0]), [0.0, 0.25, 1.0])
+    np.testing.assert_allclose(noise_quantile("normal", z), stats.norm.ppf(z))
+    np.testing.assert_array_equal(noise_quantile("uniform", z), z)
+    with pytest.raises(ValueError, match="noise"):
+        noise_cdf("gumbel", z)
+    with pytest.raises(ValueError, match="noise"):
+        noise_quantile("gumbel", z)
