@@ -84,7 +84,7 @@ class Recording:
 
     @property
     def n_frames(self) -> int:
-        return int(len(self.steps))
+        return len(self.steps)
 
     def validate(self) -> None:
         """Raise ``ValueError`` naming what is inconsistent (kind, shapes, steps, JSON)."""
@@ -97,8 +97,10 @@ class Recording:
         n = len(self.steps)
         for name, array in self.frames.items():
             if np.asarray(array).shape[:1] != (n,):
-                raise ValueError(f"frame array {name!r} must have {n} frames, got shape "
-                                 f"{np.asarray(array).shape}")  # fmt: skip
+                raise ValueError(
+                    f"frame array {name!r} must have {n} frames, got shape "
+                    f"{np.asarray(array).shape}"
+                )
         self.limits = np.asarray(self.limits, dtype=np.float64)
         if self.limits.ndim != 3 or self.limits.shape[0] != n or self.limits.shape[2] != 4:
             raise ValueError(f"limits must have shape ({n}, axes, 4), got {self.limits.shape}")
@@ -127,10 +129,18 @@ class Recording:
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the recording to ``path`` (``.npz``, compressed) atomically; returns the path."""
         self.validate()
-        header = {"format": FORMAT, "version": VERSION, "kind": self.kind,
-                  "settings": self.settings, "meta": self.meta}  # fmt: skip
-        arrays = {_META_KEY: np.array(json.dumps(header)), "steps": self.steps,
-                  "limits": self.limits}  # fmt: skip
+        header = {
+            "format": FORMAT,
+            "version": VERSION,
+            "kind": self.kind,
+            "settings": self.settings,
+            "meta": self.meta,
+        }
+        arrays = {
+            _META_KEY: np.array(json.dumps(header)),
+            "steps": self.steps,
+            "limits": self.limits,
+        }
         arrays |= {_FRAME + k: np.asarray(v) for k, v in self.frames.items()}
         arrays |= {_CURVE + k: np.asarray(v) for k, v in self.curves.items()}
         buffer = io.BytesIO()
@@ -168,19 +178,25 @@ def load_recording(path: str | os.PathLike[str], kind: str | None = None) -> Rec
     except ValueError as exc:  # an object array would need pickle
         raise ValueError(f"{path} is not a ganlib recording: {exc}") from exc
     if not isinstance(arrays, Mapping) or _META_KEY not in arrays:
-        raise ValueError(f"{path} is not a ganlib recording: it has no {_META_KEY!r} header "
-                         "(make one with Dashboard.start_recording() and .recording.save())")  # fmt: skip
+        raise ValueError(
+            f"{path} is not a ganlib recording: it has no {_META_KEY!r} header "
+            "(make one with Dashboard.start_recording() and .recording.save())"
+        )
     header = _read_header(path, arrays[_META_KEY])
     if kind is not None and header["kind"] != kind:
-        raise ValueError(f"{path} is a recording of the {header['kind']!r} dashboard, "
-                         f"not of the {kind!r} one")  # fmt: skip
+        raise ValueError(
+            f"{path} is a recording of the {header['kind']!r} dashboard, not of the {kind!r} one"
+        )
     try:
         return Recording(
-            kind=header["kind"], settings=header.get("settings", {}), steps=arrays["steps"],
-            limits=arrays["limits"], meta=header.get("meta", {}),
-            frames={k[len(_FRAME):]: v for k, v in arrays.items() if k.startswith(_FRAME)},
-            curves={k[len(_CURVE):]: v for k, v in arrays.items() if k.startswith(_CURVE)},
-        )  # fmt: skip
+            kind=header["kind"],
+            settings=header.get("settings", {}),
+            steps=arrays["steps"],
+            limits=arrays["limits"],
+            meta=header.get("meta", {}),
+            frames={k[len(_FRAME) :]: v for k, v in arrays.items() if k.startswith(_FRAME)},
+            curves={k[len(_CURVE) :]: v for k, v in arrays.items() if k.startswith(_CURVE)},
+        )
     except (KeyError, ValueError) as exc:
         raise ValueError(f"{path} is a damaged ganlib recording: {exc}") from exc
 
@@ -193,8 +209,10 @@ def _read_header(path: Path, raw: np.ndarray) -> dict[str, Any]:
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise ValueError(f"{path} is not a ganlib recording (format {header!r:.80})")
     if header.get("version") != VERSION:
-        raise ValueError(f"{path} is a version-{header.get('version')} recording; this ganlib "
-                         f"reads version {VERSION}: upgrade ganlib or record the run again")  # fmt: skip
+        raise ValueError(
+            f"{path} is a version-{header.get('version')} recording; this ganlib "
+            f"reads version {VERSION}: upgrade ganlib or record the run again"
+        )
     if header.get("kind") not in KINDS:
         raise ValueError(f"{path}: unknown recording kind {header.get('kind')!r}; one of {KINDS}")
     return header
@@ -208,8 +226,10 @@ def axes_limits(figure: Figure) -> np.ndarray:
 def set_axes_limits(figure: Figure, limits: np.ndarray) -> bool:
     """Give ``figure``'s axes the recorded ``limits`` ``(A, 4)``; True if any changed."""
     if len(figure.axes) != len(limits):
-        raise ValueError(f"the recording has limits for {len(limits)} axes, the figure has "
-                         f"{len(figure.axes)}: it was recorded from another figure")  # fmt: skip
+        raise ValueError(
+            f"the recording has limits for {len(limits)} axes, the figure has "
+            f"{len(figure.axes)}: it was recorded from another figure"
+        )
     changed = not np.array_equal(axes_limits(figure), limits)
     for ax, (x0, x1, y0, y1) in zip(figure.axes, limits, strict=True):
         ax.set_xlim(x0, x1)
@@ -231,8 +251,9 @@ class Recorder:
         Later frames are dropped (and ``meta["ended"]`` says so).
     """
 
-    def __init__(self, kind: str, settings: dict[str, Any], every: int = 1,
-                 max_frames: int = 500) -> None:  # fmt: skip
+    def __init__(
+        self, kind: str, settings: dict[str, Any], every: int = 1, max_frames: int = 500
+    ) -> None:
         self.kind = check_choice("kind", kind, KINDS)
         self.settings = settings
         self.every = check_int("every", every, 1, 10**9)
@@ -257,8 +278,13 @@ class Recorder:
             return False
         return not self.steps or step - self.steps[-1] >= self.every
 
-    def add(self, step: int, arrays: dict[str, np.ndarray], limits: np.ndarray,
-            settings: dict[str, Any] | None = None) -> None:  # fmt: skip
+    def add(
+        self,
+        step: int,
+        arrays: dict[str, np.ndarray],
+        limits: np.ndarray,
+        settings: dict[str, Any] | None = None,
+    ) -> None:
         """Append one frame (arrays are copied), noting settings that changed since the last."""
         if self.frames and set(arrays) != set(self.frames[0]):
             raise ValueError(f"frame arrays {sorted(arrays)} differ from the first frame's")
@@ -276,8 +302,11 @@ class Recorder:
             self.active = False
             self.meta["ended"] = why
 
-    def recording(self, curves: Mapping[str, Sequence[float]] | None = None,
-                  meta: dict[str, Any] | None = None) -> Recording:  # fmt: skip
+    def recording(
+        self,
+        curves: Mapping[str, Sequence[float]] | None = None,
+        meta: dict[str, Any] | None = None,
+    ) -> Recording:
         """The frames so far as a :class:`Recording` (curves truncated to the last frame)."""
         if not self.frames:
             raise ValueError("no frame recorded yet")
@@ -289,8 +318,15 @@ class Recorder:
             keep = step <= steps[-1]
             kept = {k: np.asarray(v, dtype=np.float64)[keep] for k, v in curves.items()}
             kept["step"] = step[keep].astype(np.int64)
-        return Recording(self.kind, self.settings, steps, arrays, np.stack(self.limits),
-                         kept, {**self.meta, **(meta or {})})  # fmt: skip
+        return Recording(
+            self.kind,
+            self.settings,
+            steps,
+            arrays,
+            np.stack(self.limits),
+            kept,
+            {**self.meta, **(meta or {})},
+        )
 
 
 class Painter(Protocol):
@@ -335,11 +371,17 @@ class ReplayViewer:
     def __init__(self, painter: Painter, interval_ms: int = 250) -> None:
         self.painter = painter
         n = painter.recording.n_frames
-        self.timeline = widgets.IntSlider(value=0, min=0, max=n - 1, description="frame",
-                                          continuous_update=True,
-                                          layout=widgets.Layout(width="520px"))  # fmt: skip
-        self.play = widgets.Play(value=0, min=0, max=n - 1, interval=interval_ms,
-                                 description="play the recording")  # fmt: skip
+        self.timeline = widgets.IntSlider(
+            value=0,
+            min=0,
+            max=n - 1,
+            description="frame",
+            continuous_update=True,
+            layout=widgets.Layout(width="520px"),
+        )
+        self.play = widgets.Play(
+            value=0, min=0, max=n - 1, interval=interval_ms, description="play the recording"
+        )
         widgets.jslink((self.play, "value"), (self.timeline, "value"))
         self.status = widgets.HTML()
         self.status.add_class(f"{self.CSS_CLASS}-status")
@@ -379,8 +421,9 @@ class ReplayViewer:
             display(self.figure)
 
 
-def animation_html(painter: Painter, frames: Sequence[int] | None = None, fps: float = 4.0,
-                   dpi: float = 60.0) -> str:  # fmt: skip
+def animation_html(
+    painter: Painter, frames: Sequence[int] | None = None, fps: float = 4.0, dpi: float = 60.0
+) -> str:
     """A self-contained HTML/JavaScript animation of a replay (``FuncAnimation.to_jshtml``).
 
     Each frame is drawn by ``painter.draw`` (the live figure's code) and embedded as a PNG at
@@ -400,8 +443,9 @@ def animation_html(painter: Painter, frames: Sequence[int] | None = None, fps: f
     from matplotlib.animation import FuncAnimation
 
     order = list(range(painter.recording.n_frames) if frames is None else frames)
-    anim = FuncAnimation(painter.figure, painter.draw, frames=order, init_func=lambda: None,
-                         blit=False, repeat=False)  # fmt: skip
+    anim = FuncAnimation(
+        painter.figure, painter.draw, frames=order, init_func=lambda: None, blit=False, repeat=False
+    )
     rc = {"savefig.dpi": dpi, "animation.embed_limit": 8.0, "animation.frame_format": "jpeg"}
     with plt.rc_context(rc):
         return str(anim.to_jshtml(fps=fps, default_mode="once"))
@@ -411,8 +455,11 @@ def provenance(argv: Sequence[str], module: str) -> dict[str, Any]:
     """The command that made a recording and the versions it ran with (for ``meta``)."""
     import matplotlib
 
-    versions = {"python": platform.python_version(), "numpy": np.__version__,
-                "matplotlib": matplotlib.__version__}  # fmt: skip
+    versions = {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "matplotlib": matplotlib.__version__,
+    }
     try:
         import torch
 

@@ -19,6 +19,7 @@ import argparse
 import sys
 from pathlib import Path
 from types import SimpleNamespace
+
 import matplotlib.pyplot as plt
 
 from ganlib.live.recording import (
@@ -137,8 +138,10 @@ def main(argv: list[str] | None = None) -> None:
     recording = record_run(ToyGANConfig(seed=args.seed), args.steps, args.every)
     recording.meta.update(provenance(argv, "ganlib.toy.replay"))
     path = recording.save(args.out)
-    print(f"{recording.n_frames} frames, steps {recording.steps[0]}-{recording.steps[-1]}, "
-          f"{path.stat().st_size / 1024:.0f} KB: {path}")  # fmt: skip
+    print(
+        f"{recording.n_frames} frames, steps {recording.steps[0]}-{recording.steps[-1]}, "
+        f"{path.stat().st_size / 1024:.0f} KB: {path}"
+    )
 
 
 if __name__ == "__main__":
