@@ -170,13 +170,17 @@ def load_recording(path: str | os.PathLike[str], kind: str | None = None) -> Rec
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no recording at {path}")
+    if not zipfile.is_zipfile(path):
+        raise ValueError(f"{path} is not a ganlib recording (not an .npz file)")
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {name: data[name] for name in data.files}
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise ValueError(f"{path} is not a ganlib recording (not an .npz file): {exc}") from exc
-    except ValueError as exc:  # an object array would need pickle
-        raise ValueError(f"{path} is not a ganlib recording: {exc}") from exc
+    except ValueError as exc:  # an object array would need pickle, which is never used
+        raise ValueError(
+            f"{path} is not a ganlib recording: it holds a pickled object, which is never loaded"
+        ) from exc
     if not isinstance(arrays, Mapping) or _META_KEY not in arrays:
         raise ValueError(
             f"{path} is not a ganlib recording: it has no {_META_KEY!r} header "

@@ -103,7 +103,7 @@ def animation(recording: Recording | None = None, dpi: float = 60.0, fps: float 
 
 
 def record_run(
-    config: ToyGANConfig | None = None, steps: int = 3000, every: int = 150, chunk: int = 25
+    config: ToyGANConfig | None = None, steps: int = 3000, every: int = 200, chunk: int = 25
 ) -> Recording:
     """Play a :class:`ToyDashboard` for ``steps`` generator steps, recording every ``every``.
 
@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=SHIPPED)
     parser.add_argument("--steps", type=int, default=3000)
-    parser.add_argument("--every", type=int, default=150)
+    parser.add_argument("--every", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     import torch
