@@ -7,8 +7,9 @@ and the curves up to that step, with the axes limits and layers the live figure 
 :func:`replay` wraps it in a timeline slider, :func:`animation` in a self-contained JavaScript
 animation.
 
-The series ships one run, plain training on the ring with ``PlaneGANConfig()`` (seed 0): mode
-collapse, the streak of samples hopping from mode to mode. It was made by::
+The series ships one run, the dashboard's defaults (``PlaneGANConfig()``, seed 0, the ring of
+eight modes) for 4,000 steps: G's points spread round the ring, cover all eight modes by step
+1,500, lose three of them for a moment near step 3,250 and win them back. It was made by::
 
     python -m ganlib.plane.replay --out ganlib/plane/recordings/plane_default.npz
 

@@ -39,10 +39,13 @@ def test_save_and_load_give_back_every_array_and_setting(tmp_path: Path) -> None
     path = rec.save(tmp_path / "sub" / "run.npz")
     assert sorted(p.name for p in path.parent.iterdir()) == ["run.npz"]  # no temporary left
     back = load_recording(path, kind="toy")
-    assert back.kind == "toy" and back.settings == rec.settings and back.meta == rec.meta
+    assert back.kind == "toy"
+    assert back.settings == rec.settings
+    assert back.meta == rec.meta
     np.testing.assert_array_equal(back.steps, rec.steps)
     np.testing.assert_array_equal(back.limits, rec.limits)
-    assert back.frames.keys() == rec.frames.keys() and back.curves.keys() == rec.curves.keys()
+    assert back.frames.keys() == rec.frames.keys()
+    assert back.curves.keys() == rec.curves.keys()
     for name in rec.frames:
         np.testing.assert_array_equal(back.frames[name], rec.frames[name])
         assert back.frames[name].dtype == rec.frames[name].dtype
@@ -135,7 +138,8 @@ def test_the_recorder_takes_a_frame_every_n_steps_and_stops_at_a_reset() -> None
             rec.add(step, {"v": np.array([step])}, limits, {"lr": 1.0 if step < 20 else 2.0})
     assert rec.steps == [0, 10, 20, 30]
     assert rec.meta["settings_changes"] == [{"step": 20, "changed": {"lr": 2.0}}]
-    assert not rec.due(5) and not rec.active  # the step went back: a reset
+    assert not rec.due(5)
+    assert not rec.active
     assert "reset" in rec.meta["ended"]
     out = rec.recording({"step": [0, 10, 20, 30, 40], "js": [1, 2, 3, 4, 5]})
     np.testing.assert_array_equal(out.frames["v"][:, 0], [0, 10, 20, 30])

@@ -63,7 +63,8 @@ def test_a_reset_ends_the_recording_and_a_divergence_is_not_recorded() -> None:
         rec = dash.recording
     finally:
         dash.close()
-    assert rec is not None and list(rec.steps) == [0, 5]
+    assert rec is not None
+    assert list(rec.steps) == [0, 5]
     assert rec.meta["ended"] == "stopped at step 5: the run was reset"
 
 
@@ -73,14 +74,16 @@ def test_the_shipped_run_is_small_reproducible_and_converges() -> None:
     assert rec.meta["command"] == (
         "python -m ganlib.toy.replay --out ganlib/toy/recordings/toy_default.npz"
     )
-    assert rec.settings["target"] == "gaussian" and rec.settings["seed"] == 0
+    assert rec.settings["target"] == "gaussian"
+    assert rec.settings["seed"] == 0
     assert list(rec.steps) == list(range(0, 3001, 200))
     # the recorded p_g: its mean and std from the drawn density, against N(4, 1.25^2)
     x, p_g = rec.frames["x"][-1], rec.frames["p_g"][-1]
     mass = np.trapezoid(p_g, x)
     mean = np.trapezoid(x * p_g, x) / mass
     std = np.sqrt(np.trapezoid((x - mean) ** 2 * p_g, x) / mass)
-    assert abs(mean - 4.0) < 0.1 and abs(std - 1.25) < 0.1, (mean, std)
+    assert abs(mean - 4.0) < 0.1, mean
+    assert abs(std - 1.25) < 0.1, std
     first = rec.frames["p_g"][0]
     assert np.trapezoid(np.abs(first - rec.frames["p_data"][0]), x) > 1.0  # far at step 0
     assert rec.curves_until(rec.n_frames - 1)["js"][-1] < 0.01
