@@ -87,11 +87,16 @@ def replay(recording: Recording | None = None) -> ReplayViewer:
     return ReplayViewer(ExplorerReplay(rec))
 
 
-def animation(recording: Recording | None = None, dpi: float = 60.0, fps: float = 6.0) -> str:
+def animation(
+    recording: Recording | None = None,
+    frames: list[int] | None = None,
+    dpi: float = 60.0,
+    fps: float = 6.0,
+) -> str:
     """The recording (default: the shipped path) as a self-contained JavaScript animation."""
     painter = ExplorerReplay(recording if recording is not None else shipped_recording())
     try:
-        return animation_html(painter, fps=fps, dpi=dpi)
+        return animation_html(painter, frames=frames, fps=fps, dpi=dpi)
     finally:
         painter.close()
 
