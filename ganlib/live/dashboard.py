@@ -35,6 +35,11 @@ always shows the game's actual value: a config outside a slider's range (``k=50`
 up to 20, ``lr_d=5`` beyond the learning-rate slider) widens the slider, and a value a
 drop-down lacks is added to it. After :meth:`Dashboard.close` every method raises a
 ``RuntimeError`` that says to make a new dashboard.
+
+Any run can be recorded: :meth:`Dashboard.start_recording` keeps what each redraw drew, every
+N steps, until a reset or a divergence; :attr:`Dashboard.recording` is a
+:class:`ganlib.live.recording.Recording` (saved with ``.save(path)``, replayed without training
+by the lesson's ``replay`` module).
 """
 
 from __future__ import annotations
