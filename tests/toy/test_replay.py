@@ -94,3 +94,14 @@ def test_a_recording_of_another_kind_cannot_be_replayed_here() -> None:
 
     with pytest.raises(ValueError, match="cannot be replayed as the toy's"):
         ToyReplay(explorer_recording())
+
+
+def test_the_record_command_is_reproducible() -> None:
+    from ganlib.toy.replay import record_run
+
+    config = ToyGANConfig(seed=1, batch_size=64)
+    one, two = (record_run(config, steps=40, every=20, chunk=20) for _ in range(2))
+    assert list(one.steps) == [0, 20, 40]
+    for name in one.frames:
+        np.testing.assert_array_equal(one.frames[name], two.frames[name])
+    np.testing.assert_array_equal(one.curves["js"], two.curves["js"])
