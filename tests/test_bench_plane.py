@@ -13,7 +13,7 @@ import pytest
 
 from ganlib.plane.metrics import mode_metrics
 from ganlib.plane.targets import TARGETS
-from ganlib.plane.training import DEFAULT_REMEDY, REMEDIES, PlaneGANConfig
+from ganlib.plane.training import DEFAULT_EMA, DEFAULT_REMEDY, REMEDIES, PlaneGANConfig
 
 
 @pytest.fixture(scope="module")
@@ -83,9 +83,31 @@ def test_each_remedy_is_plain_training_with_one_change(bench) -> None:
         }
         assert len(changed) == 1, (remedy, changed)
         assert config.seed == 4
-    assert bench.config_for(DEFAULT_REMEDY, 0) == PlaneGANConfig(), "the defaults: this remedy"
+    assert plain.ema_decay == 0, "plain training evaluates G itself"
+    default = bench.config_for("default", 3)
+    assert default == PlaneGANConfig(seed=3)
+    # the defaults: the default remedy, and the moving average of G is what is evaluated
+    assert default == dataclasses.replace(
+        bench.config_for(DEFAULT_REMEDY, 3), ema_decay=DEFAULT_EMA
+    )
+    assert DEFAULT_EMA > 0
+    assert bench.check_setups(list(bench.SETUPS)) == ["plain", *REMEDIES, "default"]
     with pytest.raises(SystemExit, match="unknown setup"):
         bench.check_setups(["plain", "unrolled"])
+
+
+def test_a_run_checks_the_generator_that_is_evaluated(bench, monkeypatch) -> None:
+    """Each check samples through ``PlaneGAN.sample``: the moving average, in the defaults."""
+    run = bench.Run("default", bench.config_for("default", 0), cap_s=10.0)
+    ring = run.gan.target
+    perfect = np.repeat(ring.means, bench.EVAL_SAMPLES // 8, axis=0)
+    asked: list[int] = []
+    monkeypatch.setattr(run.gan, "sample", lambda n: asked.append(n) or perfect)
+    for _ in range(2):
+        run.block()
+    assert asked == [bench.EVAL_SAMPLES] * 2
+    assert run.streak.start is not None, "the checks passed on what sample() returned"
+    assert run.gan.step == 2 * bench.CHECK_EVERY
 
 
 def test_medians_count_unfinished_runs_as_a_lower_bound(bench) -> None:

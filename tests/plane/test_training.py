@@ -188,3 +188,48 @@ def test_extreme_settings_end_in_a_divergence_not_an_exception() -> None:
     assert gan.diverged is not None
     assert "press Reset" in gan.diverged.message
     assert all(np.isfinite(gan.history.js))  # nothing non-finite was recorded
+
+
+def test_the_evaluated_generator_is_the_moving_average_and_the_view_draws_g() -> None:
+    """The defaults average G's weights: samples, records and the benchmark see the average."""
+    gan = PlaneGAN(_config(seed=4))
+    assert gan.config.ema_decay == 0.99
+    assert gan.G_ema is not None
+    initial = copy.deepcopy(gan.G.state_dict())
+    history = []  # G's weights after every step, to recompute the average by hand
+    for _ in range(30):
+        gan.train(1, record_every=None)
+        history.append({k: v.clone() for k, v in gan.G.state_dict().items()})
+    for name, mine in gan.G_ema.state_dict().items():
+        expected = initial[name]
+        for weights in history:
+            expected = 0.99 * expected + 0.01 * weights[name]
+        torch.testing.assert_close(mine, expected, rtol=1e-5, atol=1e-6)
+    z = sample_noise("normal", 500, make_generator(4 + 1))  # the evaluation stream, fresh
+    with torch.no_grad():
+        averaged, trained = gan.G_ema(z).double().numpy(), gan.G(z).double().numpy()
+    assert not np.allclose(averaged, trained)
+    np.testing.assert_allclose(gan.sample(500), averaged, rtol=1e-6)
+    view = gan.view(lattice=8, n_samples=40, n_lines=3, line_points=5)
+    with torch.no_grad():
+        np.testing.assert_allclose(view["fake"], gan.G(gan._view_noise(40)).double().numpy())
+
+
+def test_the_moving_average_does_not_change_training() -> None:
+    averaged, alone = PlaneGAN(_config(seed=2)), PlaneGAN(_config(seed=2, ema_decay=0.0))
+    assert alone.G_ema is None
+    averaged.train(40, record_every=None)
+    alone.train(40, record_every=None)
+    for a, b in zip(averaged.G.parameters(), alone.G.parameters(), strict=True):
+        assert torch.equal(a, b)
+    assert not torch.equal(next(averaged.G_ema.parameters()), next(averaged.G.parameters()))
+
+
+def test_drawing_the_view_does_not_change_the_records() -> None:
+    """A dashboard redraws as often as it can: the records must not depend on how often."""
+    quiet, drawn = PlaneGAN(_config(seed=5)), PlaneGAN(_config(seed=5))
+    quiet.train(20, record_every=10)
+    for _ in range(2):
+        drawn.train(10, record_every=10)
+        drawn.view(lattice=8, n_samples=40, n_lines=3, line_points=5, d_star_samples=200)
+    assert quiet.history.as_dict() == drawn.history.as_dict()
