@@ -43,26 +43,21 @@ import torch
 
 from ganlib.core.checkpoint import CheckpointError
 from ganlib.core.device import pick_device
-from ganlib.core.files import (
-    atomic_open,
-    folder_lock,
-    remove_stale_temporaries_in,
-)
+from ganlib.core.files import folder_lock, remove_stale_temporaries_in
 from ganlib.core.validation import check_file_stem, check_int
+from ganlib.mnist.config import LOOPS, MNISTGANConfig
 from ganlib.mnist.data import DataFileError, load_dataset, to_signed_unit
+from ganlib.mnist.grids import save_png
 from ganlib.mnist.models import ARCHITECTURES
 from ganlib.mnist.training import (
-    LOOPS,
     LOSSES,
     DataMismatchError,
-    MNISTGANConfig,
     ResumeError,
     SaveError,
     TrainResult,
     _Trainer,
     check_run_folder,
     prepare_training,
-    tile,
 )
 
 EXIT_CODES = {
@@ -111,6 +106,19 @@ def build_parser() -> argparse.ArgumentParser:
     add("--checkpoint-every", type=int, default=None, help=f"default {d.checkpoint_every}")
     add("--grid-every", type=int, default=None, help=f"epochs between grids ({d.grid_every})")
     add("--grid-size", type=int, default=None, help=f"default {d.grid_size}")
+    add("--augment", type=float, default=None, dest="augment_p", metavar="P",
+        help="DiffAugment (translation, cutout) with probability P on every image D sees "
+        f"(default {d.augment_p:g}: off)")  # fmt: skip
+    add("--ema", type=float, default=None, dest="ema_decay", metavar="DECAY",
+        help="export a moving average of G's weights, e.g. 0.999 "
+        f"(default {d.ema_decay:g}: off)")  # fmt: skip
+    add(
+        "--cuda-graph",
+        action="store_true",
+        default=None,
+        dest="cuda_graph",
+        help="on CUDA, replay each iteration from a CUDA graph (falls back to the plain loop)",
+    )
     add("--dataset", choices=("mnist", "fashion-mnist"), default="mnist")
     add("--data-dir", default=None, help="IDX folder root (default: $GANLIB_DATA_DIR or data/)")
     add("--no-download", action="store_true", help="never download (MNIST: offline subset)")
@@ -185,14 +193,6 @@ def load_images(args: argparse.Namespace) -> tuple[torch.Tensor, dict[str, Any]]
     return to_signed_unit(images), info
 
 
-def save_png(path: Path, samples: torch.Tensor) -> None:
-    """Write a uint8 sample grid ``(n, 28, 28)`` as a PNG, atomically."""
-    from matplotlib.image import imsave
-
-    with atomic_open(path, "wb") as f:
-        imsave(f, tile(samples).numpy(), cmap="gray", vmin=0, vmax=255, format="png")
-
-
 def _png_writer(out: Path):
     """A training callback that writes each new sample grid as ``samples/epoch_NNNN.png``."""
     written = {"n": 0, "failed": False}
@@ -252,16 +252,19 @@ def _prepare(args: argparse.Namespace) -> tuple[_Trainer, torch.device]:
 def _export(args: argparse.Namespace, argv: list[str], result: TrainResult, device) -> None:
     from ganlib.mnist.pretrained import export_generator
 
+    c = result.config
     info = {
         "command": "python -m ganlib.mnist.train " + shlex.join(argv),
         "device": str(device) if device.type != "cuda" else torch.cuda.get_device_name(device),
         "torch_threads": torch.get_num_threads(),
         "training_seconds": round(result.history["seconds"][-1], 1),
         "data": f"{result.data.get('source', '?')} ({result.data.get('n_images', 0):,} images)",
+        "augment": f"DiffAugment p={c.augment_p:g}" if c.augment_p > 0 else "none",
+        "exported": f"EMA of G, decay {c.ema_decay:g}" if c.ema_decay > 0 else "G itself",
     }
     try:
         path = export_generator(
-            result.generator, result.config, Path(args.export), args.export_name, info
+            result.final_generator, c, Path(args.export), args.export_name, info
         )
     except OSError as err:
         raise CommandError("I/O error", f"could not export the generator: {err}") from None

@@ -18,6 +18,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from ganlib.core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from ganlib.core.losses import generator_loss
 from ganlib.mnist.models import build_gan
+from ganlib.mnist.steps import GANStep
 from ganlib.mnist.training import (
     HISTORY_KEYS,
     LOSS_LIMIT,
@@ -26,8 +27,6 @@ from ganlib.mnist.training import (
     ResumeError,
     TrainResult,
     _Trainer,
-    tile,
-    to_uint8,
     train_gan,
 )
 
@@ -124,12 +123,15 @@ def test_a_signal_inside_an_iteration_stops_at_its_end_and_resumes_exactly(
     for signum in (signal.SIGINT, signal.SIGTERM):
         path = tmp_path / f"{signum.name}.pt"
 
-        def g_step_with_signal(self, signum=signum, original=_Trainer.g_step):
-            if self.result.step == 3:  # the 4th iteration, after its D step
-                os.kill(os.getpid(), signum)
-            return original(self)
+        calls = [0]  # G steps so far in this run
 
-        monkeypatch.setattr(_Trainer, "g_step", g_step_with_signal)
+        def g_step_with_signal(self, z, signum=signum, original=GANStep.g_step, calls=calls):
+            calls[0] += 1
+            if calls[0] == 4:  # the 4th iteration, after its D step
+                os.kill(os.getpid(), signum)
+            return original(self, z)
+
+        monkeypatch.setattr(GANStep, "g_step", g_step_with_signal)
         hit = train_gan(
             tiny(steps=8), images, device=CPU, checkpoint_path=path, progress=False,
             history_path=tmp_path / f"{signum.name}.json",
@@ -259,7 +261,7 @@ def test_one_iteration_is_algorithm_1_with_the_right_losses(images: torch.Tensor
         trainer = _Trainer(tiny(k=2, loss=loss, arch="tutorial_mlp"), images, CPU)
         g0 = [p.clone() for p in trainer.G.parameters()]
         d0 = [p.clone() for p in trainer.D.parameters()]
-        trainer.d_step()
+        trainer.step.d_step(trainer.real_batch(), trainer.noise((8,)))
         assert all(torch.equal(a, b) for a, b in zip(g0, trainer.G.parameters(), strict=True))
         assert not all(torch.equal(a, b) for a, b in zip(d0, trainer.D.parameters(), strict=True))
         d1 = [p.clone() for p in trainer.D.parameters()]
@@ -271,7 +273,8 @@ def test_one_iteration_is_algorithm_1_with_the_right_losses(images: torch.Tensor
         expected = (
             -torch.log(d_fake).mean() if loss == "non-saturating" else torch.log1p(-d_fake).mean()
         )
-        assert trainer.g_step().item() == pytest.approx(expected.item(), rel=1e-5)
+        g_loss = trainer.step.g_step(trainer.noise((8,)))
+        assert g_loss.item() == pytest.approx(expected.item(), rel=1e-5)
         assert all(torch.equal(a, b) for a, b in zip(d1, trainer.D.parameters(), strict=True))
 
 
@@ -283,7 +286,7 @@ def test_d_loss_is_the_sum_of_both_bce_terms(images: torch.Tensor) -> None:
     with torch.no_grad():
         real, fake = torch.sigmoid(trainer.D(x)), torch.sigmoid(trainer.D(trainer.G(z)))
     expected = -(torch.log(real).mean() + torch.log1p(-fake).mean())
-    loss, real_logits, _ = trainer.d_step()
+    loss, real_logits, _ = trainer.step.d_step(trainer.real_batch(), trainer.noise((8,)))
     assert loss.item() == pytest.approx(expected.item(), rel=1e-5)
     assert torch.allclose(torch.sigmoid(real_logits), real)
 
@@ -426,19 +429,6 @@ def test_bad_images_raise(images: torch.Tensor) -> None:
         train_gan(tiny(), (images > 0).to(torch.uint8), device=CPU, progress=False)
 
 
-def test_to_uint8_and_tile() -> None:
-    x = torch.tensor([-1.0, 0.0, 1.0]).view(3, 1, 1, 1).expand(3, 1, 28, 28)
-    pixels = to_uint8(x)
-    assert pixels.shape == (3, 28, 28)
-    assert pixels[:, 0, 0].tolist() == [0, 128, 255]
-    grid = tile(pixels, ncols=2, pad=2)
-    assert grid.shape == (2 * 30 + 2, 2 * 30 + 2)
-    assert grid[2, 2] == 0
-    assert grid[2, 32] == 128
-    assert grid[32, 2] == 255
-    assert grid[32, 32] == 0  # the empty fourth cell
-
-
 # ---------------------------------------------------------------------------------------------
 # The reference recipes, each against its loop written out in plain PyTorch
 
@@ -446,9 +436,9 @@ def test_to_uint8_and_tile() -> None:
 def _plain_setup(config: MNISTGANConfig, n_images: int):
     """The run's initial weights, optimisers and random streams, built without ganlib's trainer."""
     G, D = build_gan(config.arch, generator=torch.Generator().manual_seed(config.seed))
-    betas = (config.beta1, config.beta2)
-    opt_g = torch.optim.Adam(G.parameters(), lr=config.lr_g, betas=betas)
-    opt_d = torch.optim.Adam(D.parameters(), lr=config.lr_d, betas=betas)
+    betas = (config.beta1, config.beta2)  # fused: ganlib's Adam on the CPU (same maths)
+    opt_g = torch.optim.Adam(G.parameters(), lr=config.lr_g, betas=betas, fused=True)
+    opt_d = torch.optim.Adam(D.parameters(), lr=config.lr_d, betas=betas, fused=True)
     data = torch.Generator().manual_seed(config.seed + 1)
     noise = torch.Generator().manual_seed(config.seed + 2)
     order = {"perm": torch.randperm(n_images, generator=data), "cursor": 0}
@@ -597,11 +587,11 @@ def test_the_generator_step_computes_no_gradient_of_d(images: torch.Tensor, loop
     trainer = _Trainer(config, images, CPU)
     G, opt_g, noise = trainer.G, trainer.opt_g, trainer.noise_rng
     snapshots = [(copy.deepcopy((G.state_dict(), opt_g.state_dict())), noise.get_state())]
-    trainer.d_step()
+    trainer.step.d_step(trainer.real_batch(), trainer.noise((8,)))
     snapshots.append((copy.deepcopy((G.state_dict(), opt_g.state_dict())), noise.get_state()))
     assert all(p.grad is None for p in trainer.D.parameters())
     with FlopCounterMode(display=False) as ours:
-        trainer.g_step()
+        trainer.step.g_step(None if loop == "tutorial" else trainer.noise((8,)))
     assert all(p.grad is None for p in trainer.D.parameters())
     after = copy.deepcopy(G.state_dict())
 
