@@ -28,6 +28,11 @@ The reference implementations order the steps of one iteration differently (``co
     one D step on the summed loss as in the tutorial, with the fakes drawn by G in training
     mode without gradients, then one G step on fresh noise.
 
+With ``config.one_d_call`` the ``"joint"`` and ``"tutorial"`` D steps score the real and the
+fake batch in one call, ``D(torch.cat([x, G(z)]))``: the same loss and gradients (D has no
+BatchNorm, so each image's score depends on that image alone), computed with matrix products of
+2m rows instead of two of m, and without adding two weight gradients; the rounding differs.
+
 The generator step differentiates only with respect to G's parameters
 (``torch.autograd.grad``), so no gradient of D's weights is computed for it. With
 ``config.augment_p > 0`` every image D sees, real or generated, in both updates, goes through
@@ -161,7 +166,10 @@ class GANStep:
         else:  # "joint"
             with torch.no_grad():
                 fake = self.G(z)  # m samples from p_g (G in training mode)
-        real_logits, fake_logits = self.D(self.seen(x)), self.D(self.seen(fake))
+        if c.one_d_call:  # one pass over both batches: the same sums, larger matrix products
+            real_logits, fake_logits = self.D(torch.cat([self.seen(x), self.seen(fake)])).chunk(2)
+        else:
+            real_logits, fake_logits = self.D(self.seen(x)), self.D(self.seen(fake))
         # -log D(x) (label 1) plus -log(1 - D(G(z))) (label 0): ln 4 at D = 1/2
         loss = discriminator_loss(real_logits, fake_logits, c.loss)
         self._adam_step(self.opt_d, loss)

@@ -106,19 +106,17 @@ def build_parser() -> argparse.ArgumentParser:
     add("--checkpoint-every", type=int, default=None, help=f"default {d.checkpoint_every}")
     add("--grid-every", type=int, default=None, help=f"epochs between grids ({d.grid_every})")
     add("--grid-size", type=int, default=None, help=f"default {d.grid_size}")
+    # fmt: off
     add("--augment", type=float, default=None, dest="augment_p", metavar="P",
         help="DiffAugment (translation, cutout) with probability P on every image D sees "
-        f"(default {d.augment_p:g}: off)")  # fmt: skip
+        f"(default {d.augment_p:g}: off)")
     add("--ema", type=float, default=None, dest="ema_decay", metavar="DECAY",
-        help="export a moving average of G's weights, e.g. 0.999 "
-        f"(default {d.ema_decay:g}: off)")  # fmt: skip
-    add(
-        "--cuda-graph",
-        action="store_true",
-        default=None,
-        dest="cuda_graph",
-        help="on CUDA, replay each iteration from a CUDA graph (falls back to the plain loop)",
-    )
+        help=f"export a moving average of G's weights, e.g. 0.999 (default {d.ema_decay:g}: off)")
+    add("--one-d-call", action="store_true", default=None, dest="one_d_call",
+        help="score real and fake images in one call of D (joint and tutorial loops)")
+    add("--cuda-graph", action="store_true", default=None, dest="cuda_graph",
+        help="on CUDA, replay each iteration from a CUDA graph (else: the plain loop)")
+    # fmt: on
     add("--dataset", choices=("mnist", "fashion-mnist"), default="mnist")
     add("--data-dir", default=None, help="IDX folder root (default: $GANLIB_DATA_DIR or data/)")
     add("--no-download", action="store_true", help="never download (MNIST: offline subset)")
