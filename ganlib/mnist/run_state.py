@@ -14,10 +14,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tqdm.auto import tqdm
-
 from ganlib.core.checkpoint import CheckpointError, save_checkpoint
 from ganlib.core.files import atomic_write_text
+from ganlib.mnist.progress import tqdm
 from ganlib.mnist.run_checks import CHECKPOINT_KIND, SaveError
 
 __all__ = ["RNG_OFFSETS", "RunRecords"]

@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from tqdm.auto import tqdm
 
 from ganlib.core.checkpoint import CheckpointError, load_checkpoint
 from ganlib.core.device import make_generator, pick_device
@@ -41,6 +40,7 @@ from ganlib.mnist.cuda_graph import GraphedIteration, graph_or_none
 from ganlib.mnist.data import to_uint8
 from ganlib.mnist.ema import ema_decay_at, make_ema, update_ema
 from ganlib.mnist.models import Discriminator, Generator, SeededDropout, build_gan
+from ganlib.mnist.progress import tqdm
 from ganlib.mnist.run_checks import (
     CHECKPOINT_KIND,
     LOSS_LIMIT,
@@ -78,7 +78,6 @@ __all__ = [
     "divergence_cause",
     "nonfinite_parameter",
     "prepare_training",
-    "to_uint8",
     "train_gan",
 ]
 
