@@ -7,8 +7,10 @@ Example (each shipped generator's exact command is in ``ganlib/mnist/weights/gen
 
 writes ``runs/kg/checkpoint.pt`` (every ``--checkpoint-every`` iterations, at the end and on
 Ctrl-C or SIGTERM), ``runs/kg/history.json`` and one PNG sample grid per ``--grid-every`` epochs
-in ``runs/kg/samples/``. ``--recipe keras_gan`` or ``--recipe tutorial`` starts from a reference
-recipe (:meth:`MNISTGANConfig.keras_gan`, :meth:`MNISTGANConfig.tutorial`); flags override it.
+in ``runs/kg/samples/``, and appends the command to ``runs/kg/commands.txt`` (a resumed run
+lists every command that trained it, and so does the exported JSON). ``--recipe keras_gan`` or
+``--recipe tutorial`` starts from a reference recipe (:meth:`MNISTGANConfig.keras_gan`,
+:meth:`MNISTGANConfig.tutorial`); flags override it.
 
 A folder that holds a checkpoint is never replaced silently: ``--resume`` continues it
 (bit-for-bit on the same device), ``--overwrite`` starts afresh. Ctrl-C and SIGTERM stop at the
@@ -43,7 +45,7 @@ import torch
 
 from ganlib.core.checkpoint import CheckpointError
 from ganlib.core.device import pick_device
-from ganlib.core.files import folder_lock, remove_stale_temporaries_in
+from ganlib.core.files import atomic_write_text, folder_lock, remove_stale_temporaries_in
 from ganlib.core.validation import check_file_stem, check_int
 from ganlib.mnist.config import LOOPS, MNISTGANConfig
 from ganlib.mnist.data import DataFileError, load_dataset, to_signed_unit
@@ -74,6 +76,8 @@ RECIPES = {
     "tutorial": MNISTGANConfig.tutorial,
 }
 LOCK_NAME = ".ganlib-train.lock"
+#: Every command that trained the run in OUT, one per line (see :func:`_log_command`).
+COMMANDS_NAME = "commands.txt"
 
 
 class CommandError(Exception):
@@ -247,12 +251,32 @@ def _prepare(args: argparse.Namespace) -> tuple[_Trainer, torch.device]:
     return trainer, device
 
 
-def _export(args: argparse.Namespace, argv: list[str], result: TrainResult, device) -> None:
+def _command(argv: list[str]) -> str:
+    return "python -m ganlib.mnist.train " + shlex.join(argv)
+
+
+def _log_command(out: Path, argv: list[str], step: int, fresh: bool) -> list[str]:
+    """Append this invocation to ``OUT/commands.txt`` (a new run starts the file afresh).
+
+    A run resumed a few times was trained by all of these commands; the exported record lists
+    them. Returns the lines.
+    """
+    path = out / COMMANDS_NAME
+    lines = [] if fresh or not path.is_file() else path.read_text().splitlines()
+    lines.append(f"from iteration {step}: {_command(argv)}")
+    atomic_write_text(path, "\n".join(lines) + "\n")
+    return lines
+
+
+def _export(
+    args: argparse.Namespace, argv: list[str], result: TrainResult, device, commands: list[str]
+) -> None:
     from ganlib.mnist.pretrained import export_generator
 
     c = result.config
     info = {
-        "command": "python -m ganlib.mnist.train " + shlex.join(argv),
+        "command": _command(argv),
+        "commands": commands,
         "device": str(device) if device.type != "cuda" else torch.cuda.get_device_name(device),
         "torch_threads": torch.get_num_threads(),
         "training_seconds": round(result.history["seconds"][-1], 1),
@@ -294,6 +318,8 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args: argparse.Namespace, argv: list[str]) -> int:
     trainer, device = _prepare(args)
     out = Path(args.out)
+    step = trainer.result.step  # 0 for a new run, also with --resume and no checkpoint yet
+    commands = _log_command(out, argv, step, fresh=step == 0)
     writer = _png_writer(out)
     start = time.perf_counter()
     try:
@@ -304,7 +330,7 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     wall = time.perf_counter() - start
     print(f"ganlib: {result.status} at iteration {result.step} in {wall:.0f} s; outputs in {out}")
     if args.export is not None and result.status == "completed":
-        _export(args, argv, result, device)
+        _export(args, argv, result, device, commands)
     return EXIT_CODES[result.status]
 
 
