@@ -15,7 +15,7 @@ held-out digits, by the CNN and the MLP judge):
 
 ``"default"``
     The DCGAN (``"dcgan"``), 12,000 iterations, the moving average of G's weights
-    (``--ema 0.999``). Fréchet 32.0 (CNN) and 49.2 (MLP); both judges find 15.7 % 9s, so
+    (``--ema 0.999``). Fréchet 31.9 (CNN) and 49.2 (MLP); both judges find 15.7 % 9s, so
     the 7-13 % band is missed (every other digit is within it).
 ``"keras_gan"``
     Keras-GAN's MLPs, 6,000 iterations. Fréchet 45.5 (CNN) and 21.2 (MLP); the MLP judge finds
