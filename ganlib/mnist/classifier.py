@@ -38,7 +38,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ganlib.core.checkpoint import save_checkpoint
-from ganlib.core.files import atomic_write_text
+from ganlib.core.files import atomic_write_text, sha256_file
 from ganlib.core.validation import check_choice, check_float, check_int, check_sequence
 from ganlib.mnist import WEIGHTS_DIR
 from ganlib.mnist.data import NUM_CLASSES, ImageDataset, load_offline_mnist, to_signed_unit
@@ -296,11 +296,16 @@ def train_classifier(
 
 
 def save_classifier(model: nn.Module, path: str | os.PathLike[str], info: dict) -> Path:
-    """Write the state_dict (float32) to ``path`` atomically and ``info`` to ``path.json``."""
+    """Write the state_dict (float32) to ``path`` atomically and ``info`` to ``path.json``.
+
+    The JSON also records ``sha256``, the SHA-256 of the weights file, which the loader
+    (:func:`ganlib.mnist.pretrained.load_pretrained_classifier`) checks before reading it.
+    """
     path = Path(path)
     state = {k: v.detach().float().cpu().contiguous() for k, v in model.state_dict().items()}
     save_checkpoint(path, state)
-    atomic_write_text(path.with_suffix(".json"), json.dumps(info, indent=2) + "\n")
+    record = {**info, "sha256": sha256_file(path)}
+    atomic_write_text(path.with_suffix(".json"), json.dumps(record, indent=2) + "\n")
     return path
 
 

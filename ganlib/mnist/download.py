@@ -18,6 +18,7 @@ connection closed early, or a file whose SHA-256 differs from the expected one.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
@@ -26,9 +27,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-
-import pooch
-import requests
 
 from ganlib.core.files import atomic_replace, remove_stale_temporaries, temporary_folder
 
@@ -117,32 +115,45 @@ def _root_cause(err: BaseException) -> BaseException:
     return err
 
 
-class _Downloader(pooch.HTTPDownloader):
-    """pooch's HTTP downloader that counts tries and stops retrying where retrying is futile."""
+@functools.cache
+def _downloader_class() -> type:
+    """pooch's HTTP downloader that counts tries and stops retrying where retrying is futile.
 
-    def __init__(self, timeout: float) -> None:
-        super().__init__(progressbar=False, timeout=timeout)
-        self.tries = 0
+    pooch and requests are imported here, when a download starts, so that reading local data
+    (and training) works where they are not installed.
+    """
+    import pooch
+    import requests
 
-    def __call__(self, url, output_file, pooch_, check_only=False):
-        self.tries += 1
-        try:
-            return super().__call__(url, output_file, pooch_, check_only=check_only)
-        except requests.exceptions.HTTPError as err:
-            status = err.response.status_code if err.response is not None else 0
-            if 400 <= status < 500:  # 404, 403: this mirror will not have it
-                reason = err.response.reason if err.response is not None else ""
-                raise _Final("http", f"HTTP {status} {reason}".strip()) from None
-            raise
-        except requests.exceptions.ConnectionError as err:
-            root = _root_cause(err)
-            if isinstance(root, socket.gaierror) or "NameResolution" in type(root).__name__:
-                raise _Final("network", f"unknown host ({type(root).__name__}: {root})") from None
-            raise
+    class _Downloader(pooch.HTTPDownloader):
+        def __init__(self, timeout: float) -> None:
+            super().__init__(progressbar=False, timeout=timeout)
+            self.tries = 0
+
+        def __call__(self, url, output_file, pooch_, check_only=False):
+            self.tries += 1
+            try:
+                return super().__call__(url, output_file, pooch_, check_only=check_only)
+            except requests.exceptions.HTTPError as err:
+                status = err.response.status_code if err.response is not None else 0
+                if 400 <= status < 500:  # 404, 403: this mirror will not have it
+                    reason = err.response.reason if err.response is not None else ""
+                    raise _Final("http", f"HTTP {status} {reason}".strip()) from None
+                raise
+            except requests.exceptions.ConnectionError as err:
+                root = _root_cause(err)
+                if isinstance(root, socket.gaierror) or "NameResolution" in type(root).__name__:
+                    what = f"unknown host ({type(root).__name__}: {root})"
+                    raise _Final("network", what) from None
+                raise
+
+    return _Downloader
 
 
 def _describe(err: BaseException, timeout: float) -> tuple[str, str]:
     """``(kind, detail)`` of an exception that pooch passed on after its last try."""
+    import requests
+
     if isinstance(err, _Final):
         return err.kind, err.detail
     if isinstance(err, ValueError) and "hash" in str(err).lower():
@@ -170,6 +181,8 @@ def _describe(err: BaseException, timeout: float) -> tuple[str, str]:
 @contextmanager
 def _quiet_pooch() -> Iterator[None]:
     """pooch logs every download at INFO level; ganlib prints its own one line."""
+    import pooch
+
     logger = pooch.get_logger()
     level = logger.level
     logger.setLevel(logging.WARNING)
@@ -183,8 +196,11 @@ def _from_mirror(
     mirror: str, filename: str, dest: Path, spec: DownloadSpec
 ) -> MirrorFailure | None:
     """Try one mirror (with pooch's retries); ``None`` on success, else what failed."""
+    import pooch
+    import requests
+
     base = mirror if mirror.endswith("/") else mirror + "/"
-    downloader = _Downloader(spec.timeout)
+    downloader = _downloader_class()(spec.timeout)
     with temporary_folder(dest) as staging, _quiet_pooch():
         store = pooch.create(
             path=staging,

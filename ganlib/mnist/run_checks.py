@@ -31,7 +31,7 @@ from ganlib.core.validation import check_float, is_real
 #: |loss| above this (nats) in any iteration means the logits have exploded: divergence.
 LOSS_LIMIT = 1e4
 #: Settings that may change when a run is resumed (they do not change the maths).
-RESUMABLE_CHANGES = ("steps", "log_every", "checkpoint_every", "grid_every")
+RESUMABLE_CHANGES = ("steps", "log_every", "checkpoint_every", "grid_every", "cuda_graph")
 #: The ``kind`` in the header of a training checkpoint (:mod:`ganlib.core.checkpoint`).
 CHECKPOINT_KIND = "mnist-gan-training"
 #: What every training checkpoint holds.

@@ -7,8 +7,10 @@ Example (each shipped generator's exact command is in ``ganlib/mnist/weights/gen
 
 writes ``runs/kg/checkpoint.pt`` (every ``--checkpoint-every`` iterations, at the end and on
 Ctrl-C or SIGTERM), ``runs/kg/history.json`` and one PNG sample grid per ``--grid-every`` epochs
-in ``runs/kg/samples/``. ``--recipe keras_gan`` or ``--recipe tutorial`` starts from a reference
-recipe (:meth:`MNISTGANConfig.keras_gan`, :meth:`MNISTGANConfig.tutorial`); flags override it.
+in ``runs/kg/samples/``, and appends the command to ``runs/kg/commands.txt`` (a resumed run
+lists every command that trained it, and so does the exported JSON). ``--recipe keras_gan`` or
+``--recipe tutorial`` starts from a reference recipe (:meth:`MNISTGANConfig.keras_gan`,
+:meth:`MNISTGANConfig.tutorial`); flags override it.
 
 A folder that holds a checkpoint is never replaced silently: ``--resume`` continues it
 (bit-for-bit on the same device), ``--overwrite`` starts afresh. Ctrl-C and SIGTERM stop at the
@@ -43,26 +45,21 @@ import torch
 
 from ganlib.core.checkpoint import CheckpointError
 from ganlib.core.device import pick_device
-from ganlib.core.files import (
-    atomic_open,
-    folder_lock,
-    remove_stale_temporaries_in,
-)
+from ganlib.core.files import atomic_write_text, folder_lock, remove_stale_temporaries_in
 from ganlib.core.validation import check_file_stem, check_int
+from ganlib.mnist.config import LOOPS, MNISTGANConfig
 from ganlib.mnist.data import DataFileError, load_dataset, to_signed_unit
+from ganlib.mnist.grids import save_png
 from ganlib.mnist.models import ARCHITECTURES
 from ganlib.mnist.training import (
-    LOOPS,
     LOSSES,
     DataMismatchError,
-    MNISTGANConfig,
     ResumeError,
     SaveError,
     TrainResult,
     _Trainer,
     check_run_folder,
     prepare_training,
-    tile,
 )
 
 EXIT_CODES = {
@@ -79,6 +76,8 @@ RECIPES = {
     "tutorial": MNISTGANConfig.tutorial,
 }
 LOCK_NAME = ".ganlib-train.lock"
+#: Every command that trained the run in OUT, one per line (see :func:`_log_command`).
+COMMANDS_NAME = "commands.txt"
 
 
 class CommandError(Exception):
@@ -111,6 +110,17 @@ def build_parser() -> argparse.ArgumentParser:
     add("--checkpoint-every", type=int, default=None, help=f"default {d.checkpoint_every}")
     add("--grid-every", type=int, default=None, help=f"epochs between grids ({d.grid_every})")
     add("--grid-size", type=int, default=None, help=f"default {d.grid_size}")
+    # fmt: off
+    add("--augment", type=float, default=None, dest="augment_p", metavar="P",
+        help="DiffAugment (translation, cutout) with probability P on every image D sees "
+        f"(default {d.augment_p:g}: off)")
+    add("--ema", type=float, default=None, dest="ema_decay", metavar="DECAY",
+        help=f"export a moving average of G's weights, e.g. 0.999 (default {d.ema_decay:g}: off)")
+    add("--one-d-call", action="store_true", default=None, dest="one_d_call",
+        help="score real and fake images in one call of D (joint and tutorial loops)")
+    add("--cuda-graph", action="store_true", default=None, dest="cuda_graph",
+        help="on CUDA, replay each iteration from a CUDA graph (else: the plain loop)")
+    # fmt: on
     add("--dataset", choices=("mnist", "fashion-mnist"), default="mnist")
     add("--data-dir", default=None, help="IDX folder root (default: $GANLIB_DATA_DIR or data/)")
     add("--no-download", action="store_true", help="never download (MNIST: offline subset)")
@@ -185,14 +195,6 @@ def load_images(args: argparse.Namespace) -> tuple[torch.Tensor, dict[str, Any]]
     return to_signed_unit(images), info
 
 
-def save_png(path: Path, samples: torch.Tensor) -> None:
-    """Write a uint8 sample grid ``(n, 28, 28)`` as a PNG, atomically."""
-    from matplotlib.image import imsave
-
-    with atomic_open(path, "wb") as f:
-        imsave(f, tile(samples).numpy(), cmap="gray", vmin=0, vmax=255, format="png")
-
-
 def _png_writer(out: Path):
     """A training callback that writes each new sample grid as ``samples/epoch_NNNN.png``."""
     written = {"n": 0, "failed": False}
@@ -249,19 +251,42 @@ def _prepare(args: argparse.Namespace) -> tuple[_Trainer, torch.device]:
     return trainer, device
 
 
-def _export(args: argparse.Namespace, argv: list[str], result: TrainResult, device) -> None:
+def _command(argv: list[str]) -> str:
+    return "python -m ganlib.mnist.train " + shlex.join(argv)
+
+
+def _log_command(out: Path, argv: list[str], step: int, fresh: bool) -> list[str]:
+    """Append this invocation to ``OUT/commands.txt`` (a new run starts the file afresh).
+
+    A run resumed a few times was trained by all of these commands; the exported record lists
+    them. Returns the lines.
+    """
+    path = out / COMMANDS_NAME
+    lines = [] if fresh or not path.is_file() else path.read_text().splitlines()
+    lines.append(f"from iteration {step}: {_command(argv)}")
+    atomic_write_text(path, "\n".join(lines) + "\n")
+    return lines
+
+
+def _export(
+    args: argparse.Namespace, argv: list[str], result: TrainResult, device, commands: list[str]
+) -> None:
     from ganlib.mnist.pretrained import export_generator
 
+    c = result.config
     info = {
-        "command": "python -m ganlib.mnist.train " + shlex.join(argv),
+        "command": _command(argv),
+        "commands": commands,
         "device": str(device) if device.type != "cuda" else torch.cuda.get_device_name(device),
         "torch_threads": torch.get_num_threads(),
         "training_seconds": round(result.history["seconds"][-1], 1),
         "data": f"{result.data.get('source', '?')} ({result.data.get('n_images', 0):,} images)",
+        "augment": f"DiffAugment p={c.augment_p:g}" if c.augment_p > 0 else "none",
+        "exported": f"EMA of G, decay {c.ema_decay:g}" if c.ema_decay > 0 else "G itself",
     }
     try:
         path = export_generator(
-            result.generator, result.config, Path(args.export), args.export_name, info
+            result.final_generator, c, Path(args.export), args.export_name, info
         )
     except OSError as err:
         raise CommandError("I/O error", f"could not export the generator: {err}") from None
@@ -293,6 +318,8 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args: argparse.Namespace, argv: list[str]) -> int:
     trainer, device = _prepare(args)
     out = Path(args.out)
+    step = trainer.result.step  # 0 for a new run, also with --resume and no checkpoint yet
+    commands = _log_command(out, argv, step, fresh=step == 0)
     writer = _png_writer(out)
     start = time.perf_counter()
     try:
@@ -303,7 +330,7 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     wall = time.perf_counter() - start
     print(f"ganlib: {result.status} at iteration {result.step} in {wall:.0f} s; outputs in {out}")
     if args.export is not None and result.status == "completed":
-        _export(args, argv, result, device)
+        _export(args, argv, result, device, commands)
     return EXIT_CODES[result.status]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import numpy as np
@@ -9,7 +10,7 @@ import pytest
 import torch
 from torch import nn
 
-from ganlib.core.checkpoint import load_checkpoint
+from ganlib.core.checkpoint import CheckpointError, load_checkpoint
 from ganlib.mnist import WEIGHTS_DIR
 from ganlib.mnist.classifier import (
     ClassifierConfig,
@@ -109,9 +110,27 @@ def test_save_and_load_round_trip(tmp_path) -> None:
     loaded = load_pretrained_classifier("rt", root=tmp_path)
     x = torch.zeros(3, 1, 28, 28)
     torch.testing.assert_close(loaded(x), model(x))
-    assert json.loads(path.with_suffix(".json").read_text()) == info
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert json.loads(path.with_suffix(".json").read_text()) == {**info, "sha256": digest}
     with pytest.raises(FileNotFoundError, match=r"python -m ganlib\.mnist\.classifier"):
         load_pretrained_classifier("missing", root=tmp_path)
+
+
+def test_the_mlp_judge_loads_from_its_record_and_a_changed_byte_is_refused(tmp_path) -> None:
+    """The loader builds the judge its JSON names (the MLP has no convolutions) and checks the
+    file's SHA-256 before reading it."""
+    model = make_classifier(ClassifierConfig(architecture="mlp", hidden=32), torch.Generator())
+    info = {"architecture": architecture_record(model)}
+    path = save_classifier(model.eval(), tmp_path / "classifier_small.pt", info)
+    loaded = load_pretrained_classifier("small", root=tmp_path)
+    assert type(loaded).__name__ == "MLPClassifier"
+    x = torch.rand(3, 1, 28, 28) * 2 - 1
+    torch.testing.assert_close(loaded(x), model(x))
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match=r"SHA-256|sha256|damaged|CRC"):
+        load_pretrained_classifier("small", root=tmp_path)
 
 
 def test_shipped_weights_reach_recorded_accuracy(offline_test: ImageDataset) -> None:

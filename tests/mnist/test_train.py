@@ -83,6 +83,10 @@ def test_cli_trains_checkpoints_resumes_and_exports(tmp_path: Path) -> None:
     assert info["training_seconds"] > 0
     assert info["config"]["steps"] == 8
     assert "(40 images)" in info["data"]
+    lines = (run / "commands.txt").read_text().splitlines()  # both commands trained the run
+    assert [line.split(": ", 1)[0] for line in lines] == ["from iteration 0", "from iteration 6"]
+    assert lines[1].endswith(info["command"])
+    assert info["commands"] == lines
 
     g = load_pretrained_generator("tiny", root=export)
     reference, _ = build_gan("tutorial_mlp")
@@ -157,6 +161,9 @@ def test_a_folder_with_a_checkpoint_is_not_replaced_silently(
     assert load_checkpoint(tmp_path / "run" / "checkpoint.pt")["step"] == 6
     assert main([*_args(tmp_path, 4), "--overwrite"]) == 0
     assert load_checkpoint(tmp_path / "run" / "checkpoint.pt")["step"] == 4
+    lines = (tmp_path / "run" / "commands.txt").read_text().splitlines()
+    assert len(lines) == 1  # a new run, a new list
+    assert lines[0].endswith("--overwrite")
 
 
 def test_resume_mismatches_are_one_line_errors(

@@ -44,7 +44,7 @@ ARGS = [
 LAUNCHER = """
 import sys
 from ganlib.core import checkpoint
-from ganlib.mnist import training
+from ganlib.mnist import steps, training
 from ganlib.mnist.train import main
 
 PAUSES = {tuple(p.split(":")) for p in sys.argv[1].split(",") if p}
@@ -55,11 +55,15 @@ def pause(where, step):
         sys.stderr.flush()
         sys.stdin.readline()
 
-g_step = training._Trainer.g_step
-def paused_g_step(self):
-    pause("iteration", self.result.step + 1)
-    return g_step(self)
-training._Trainer.g_step = paused_g_step
+iteration, g_step, current = training._Trainer.iteration, steps.GANStep.g_step, [0]
+def noted_iteration(self):
+    current[0] = self.result.step + 1
+    return iteration(self)
+def paused_g_step(self, z):  # inside iteration N: after its D step, before its G step
+    pause("iteration", current[0])
+    return g_step(self, z)
+training._Trainer.iteration = noted_iteration
+steps.GANStep.g_step = paused_g_step
 
 torch_save = checkpoint.torch.save
 def paused_save(obj, f, *args, **kwargs):
