@@ -284,7 +284,7 @@ class ToyDashboard(Dashboard):
 
     def _build_figure(self) -> LiveFigure:
         return LiveFigure(
-            self._snapshot(), self.gan.target, self.gan.config.noise, self.settings.figsize
+            self._snapshot(), self.gan.target, self.gan.config.noise, self.settings.figure_inches
         )
 
     @property
