@@ -12,8 +12,11 @@ Every dashboard (notebook 01's explorer, notebook 02's and notebook 03's dashboa
 - thickens lines (×1.6, at least :attr:`Screen.line_floor`) and points (×3), because a washed-out
   projector eats thin lines first;
 - maps the lessons' colours to the Okabe–Ito palette (Okabe & Ito 2008, "Color Universal
-  Design"), which stays distinct for the common colour-vision deficiencies, and darkens the
-  greys of reference lines so they survive a projector's low contrast.
+  Design"), which stays distinct for the common colour-vision deficiencies, without its light
+  colours (orange becomes vermillion, yellow and sky blue are not used), and darkens the greys
+  of reference lines: every line keeps a contrast of at least 3:1 on white, so it survives a
+  projector's low contrast (``tests/live/test_presenter.py`` checks both, with simulated
+  colour-vision deficiencies).
 
 The restyling works on a finished figure (:func:`restyle_figure`), so each lesson keeps one way
 of drawing its figure; it is idempotent and is applied again after a reset, when a lesson sets
@@ -57,8 +60,10 @@ RECOLOUR: dict[str, str] = {
     "blue": OKABE_ITO["blue"],
     "tab:blue": OKABE_ITO["blue"],
     "C0": OKABE_ITO["blue"],
-    "tab:orange": OKABE_ITO["orange"],
-    "C1": OKABE_ITO["orange"],
+    # Okabe–Ito's orange has a contrast of 2.2 on white, too little for a washed-out projector
+    "tab:orange": OKABE_ITO["vermillion"],
+    "C1": OKABE_ITO["vermillion"],
+    OKABE_ITO["orange"]: OKABE_ITO["vermillion"],
     "tab:red": OKABE_ITO["vermillion"],
     "C3": OKABE_ITO["vermillion"],
     "purple": OKABE_ITO["reddish purple"],

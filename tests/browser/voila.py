@@ -13,16 +13,9 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 
+from dev import voila_command  # the command of `python3 dev.py present`
+
 from .lab import LabServer
-
-
-def voila_command(root: str, port: int, token: str) -> list[str]:
-    """The Voilà server of ``python3 dev.py present``: the tree of ``root``, sources hidden."""
-    return [
-        sys.executable, "-m", "voila", root, "--no-browser", "--Voila.ip=127.0.0.1",
-        f"--Voila.port={port}", "--Voila.port_retries=0", f"--Voila.token={token}",
-        "--VoilaConfiguration.show_tracebacks=True",
-    ]  # fmt: skip
 
 
 @dataclass
@@ -38,7 +31,7 @@ class VoilaServer(LabServer):
         """Launch Voilà and wait until its tree page answers."""
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.log_path = self.workdir / "voila.log"
-        cmd = voila_command(str(self.root), self.port, self.token)
+        cmd = voila_command(sys.executable, str(self.root), self.port, self.token)
         with self.log_path.open("wb") as log:
             self.proc = subprocess.Popen(
                 cmd, cwd=self.root, env=self._env(), stdout=log, stderr=subprocess.STDOUT
