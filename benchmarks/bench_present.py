@@ -1,4 +1,8 @@
-"""Presenter sizes under Voilà: redraws per second at each size, in interleaved blocks.
+"""Presenter sizes: what a frame costs the kernel, and redraws per second under Voilà.
+
+``--frames`` (no browser): the 1-D and 2-D dashboards at each size in one process, Agg backend,
+one thread; each block redraws every dashboard once (state, blit) and encodes the frame to PNG
+as ipympl's WebAgg core does (PIL), in interleaved order; the medians of process CPU time.
 
 One private Voilà server (``python3 dev.py present``'s command) serves ``apps/``; headless
 Chromium opens the 1-D and the 2-D dashboard at ``?size=laptop``, ``presenter`` and
@@ -7,6 +11,7 @@ status line's redraw rate and step count, Pause), ``--repeats`` rounds in interl
 prints the medians. The three sizes thus share the machine's state; the numbers are what a
 lecturer sees, kernel and browser together (the blitted frame is larger at a presenter size).
 
+    python benchmarks/bench_present.py --frames --repeats 20
     python benchmarks/bench_present.py --repeats 3 --seconds 8
 
 Needs the system Chromium (never downloads a browser).
@@ -19,6 +24,7 @@ import re
 import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -56,11 +62,59 @@ def one_block(browser: object, server: VoilaServer, app: str, size: str, seconds
         page.close()
 
 
+def frame_costs(repeats: int) -> None:
+    """Median CPU ms of a redraw and of its PNG, per dashboard and size (see the docstring)."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    from ganlib.live.dashboard import DashboardSettings
+    from ganlib.plane.dashboard import PlaneDashboard
+    from ganlib.toy.dashboard import ToyDashboard
+
+    torch.set_num_threads(1)
+    dashes = {
+        (name, size): cls(settings=DashboardSettings(size=size, figsize=cls_size))
+        for name, cls, cls_size in (
+            ("1-D", ToyDashboard, (9.8, 5.0)),
+            ("2-D", PlaneDashboard, (8.4, 4.0)),
+        )
+        for size in SIZES
+    }
+    for dash in dashes.values():
+        dash.figure.canvas.draw()  # the full draw that saves the background
+    costs: dict[tuple[str, str], list[tuple[float, float]]] = {k: [] for k in dashes}
+    for _ in range(repeats):
+        for key, dash in dashes.items():
+            start = time.process_time()
+            dash.redraw()
+            mid = time.process_time()
+            frame = np.asarray(dash.figure.canvas.buffer_rgba())
+            Image.fromarray(frame).save(io.BytesIO(), format="png")
+            costs[key].append((mid - start, time.process_time() - mid))
+    print("| dashboard | size | frame (px) | redraw (ms CPU) | PNG (ms CPU) |")
+    print("|---|---|---|---:|---:|")
+    for (name, size), values in costs.items():
+        w, h = dashes[(name, size)].figure.canvas.get_width_height()
+        redraw = 1000 * statistics.median(v[0] for v in values)
+        png = 1000 * statistics.median(v[1] for v in values)
+        print(f"| {name} | {size} | {w} x {h} | {redraw:.1f} | {png:.1f} |")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--frames", action="store_true", help="kernel cost per frame only")
     args = parser.parse_args(argv)
+    if args.frames:
+        frame_costs(args.repeats)
+        return
     from playwright.sync_api import sync_playwright
 
     results: dict[tuple[str, str], list[dict]] = {}
