@@ -11,6 +11,7 @@
 ``ganlib/live/`` — the live-dashboard framework (notebooks 01-03 and the presenter mode)
     :mod:`~ganlib.live.figure` (one figure, redrawn by blitting), :mod:`~ganlib.live.dashboard`
     (controls, Play / Pause / Step D / Step G / Reset, the status line).
+    Projector sizes of every dashboard: :mod:`~ganlib.live.presenter`.
 ``ganlib/minimax/`` — notebook 01, the minimax game
     :mod:`~ganlib.minimax.claims` (claims that sympy must prove, and where they live),
     :mod:`~ganlib.minimax.theory` (the derivation as claims),

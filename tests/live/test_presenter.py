@@ -132,11 +132,12 @@ def _figures() -> dict[str, matplotlib.figure.Figure]:
 
     settings = DashboardSettings(size="presenter", snapshot_samples=500)
     view = ViewSettings(lattice=16, samples=64, d_star_samples=64)
-    return {
-        "explorer": MinimaxExplorer(size="presenter").fig,
-        "toy": ToyDashboard(settings=settings).figure,
-        "plane": PlaneDashboard(settings=settings, view=view).figure,
-    }
+    toy = ToyDashboard(settings=settings)
+    plane = PlaneDashboard(settings=settings, view=view)
+    toy.reset(target="bimodal")  # a reset sets new titles, in matplotlib's default font size
+    plane.reset(target="grid")
+    return {"explorer": MinimaxExplorer(size="presenter").fig, "toy": toy.figure,
+            "plane": plane.figure}  # fmt: skip
 
 
 def _lines_by_panel(fig: matplotlib.figure.Figure) -> dict[tuple[float, ...], list[Line2D]]:
