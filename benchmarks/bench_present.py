@@ -1,5 +1,9 @@
 """Presenter sizes: what a frame costs the kernel, and redraws per second under Voilà.
 
+``--play`` (no browser): a kernel with ipympl (nbclient), the dashboards at each size playing
+for ``--seconds`` in interleaved blocks: redraws and generator steps per second, the medians.
+What bounds them is the game (training and the history's record), not the frame.
+
 ``--frames`` (no browser): the 1-D and 2-D dashboards at each size in one process, Agg backend,
 one thread; each block redraws every dashboard once (state, blit) and encodes the frame to PNG
 as ipympl's WebAgg core does (PIL), in interleaved order; the medians of process CPU time.
@@ -12,6 +16,7 @@ prints the medians. The three sizes thus share the machine's state; the numbers 
 lecturer sees, kernel and browser together (the blitted frame is larger at a presenter size).
 
     python benchmarks/bench_present.py --frames --repeats 20
+    python benchmarks/bench_present.py --play --repeats 3 --seconds 5
     python benchmarks/bench_present.py --repeats 3 --seconds 8
 
 Needs the system Chromium (never downloads a browser).
@@ -106,12 +111,62 @@ def frame_costs(repeats: int) -> None:
         print(f"| {name} | {size} | {w} x {h} | {redraw:.1f} | {png:.1f} |")
 
 
+_PLAY_CELLS = (
+    "%matplotlib widget\nimport asyncio, time\nfrom ganlib.live.dashboard import DashboardSettings"
+    "\nfrom ganlib.plane.dashboard import PlaneDashboard\nfrom ganlib.toy.dashboard import "
+    "ToyDashboard\nimport torch\ntorch.set_num_threads(1)",
+    """async def block(cls, size, inches, seconds):
+    d = cls(settings=DashboardSettings(size=size, figsize=inches))
+    d.figure.canvas.draw()
+    r0, s0, t0 = d.redraws, d.gan.step, time.perf_counter()
+    d.play()
+    await asyncio.sleep(seconds)
+    d.pause()
+    await asyncio.sleep(0.2)
+    dt = time.perf_counter() - t0
+    d.close()
+    return (d.redraws - r0) / dt, (d.gan.step - s0) / dt""",
+)
+
+
+def play_rates(repeats: int, seconds: float) -> None:
+    """Redraws and steps per second of the play loop in a kernel, per dashboard and size."""
+    import ast
+
+    from nbclient import NotebookClient
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    games = "(('1-D', ToyDashboard, (9.8, 5.0)), ('2-D', PlaneDashboard, (8.4, 4.0)))"
+    loop = (
+        f"out, sizes = [], {list(SIZES)!r}\nfor r in range({repeats}):\n"
+        f"    for name, cls, inches in {games}:\n"
+        "        for size in sizes[:: 1 if r % 2 == 0 else -1]:\n"
+        f"            out.append((name, size, *(await block(cls, size, inches, {seconds}))))\n"
+        "print(out)"
+    )
+    nb = new_notebook(cells=[new_code_cell(c) for c in (*_PLAY_CELLS, loop)])
+    NotebookClient(nb, timeout=3600, kernel_name="python3").execute()
+    rows = ast.literal_eval(nb.cells[-1].outputs[0]["text"])
+    print("| dashboard | size | redraws/s (median) | generator steps/s (median) |")
+    print("|---|---|---:|---:|")
+    for name in ("1-D", "2-D"):
+        for size in SIZES:
+            mine = [r for r in rows if r[:2] == (name, size)]
+            redraws = statistics.median(r[2] for r in mine)
+            steps = statistics.median(r[3] for r in mine)
+            print(f"| {name} | {size} | {redraws:.1f} | {steps:.1f} |")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--frames", action="store_true", help="kernel cost per frame only")
+    parser.add_argument("--play", action="store_true", help="the play loop in a kernel only")
     args = parser.parse_args(argv)
+    if args.play:
+        play_rates(args.repeats, args.seconds)
+        return
     if args.frames:
         frame_costs(args.repeats)
         return
