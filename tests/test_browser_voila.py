@@ -89,7 +89,11 @@ def log() -> Iterator[dict[str, Any]]:
 
 
 def _open(browser: Any, voila: VoilaServer, app: str, size: str, entry: dict[str, Any]) -> Any:
-    """A page of ``app`` at ``size`` in its screen's window; console and requests logged."""
+    """Start loading ``app`` at ``size`` in its screen's window (console and requests logged).
+
+    Returns at once, so that Voilà runs this page's kernel while the test drives another;
+    :func:`_ready` waits for the figure.
+    """
     width, height = SCREENS[size]
     page = browser.new_page(viewport={"width": width, "height": height})
     console: list[str] = entry.setdefault("console", [])
@@ -102,12 +106,15 @@ def _open(browser: Any, voila: VoilaServer, app: str, size: str, entry: dict[str
         route.fulfill(status=200, content_type="text/css", body="")
 
     page.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/])"), offline)
-    started = time.monotonic()
-    page.goto(voila.app_url(app, size), timeout=180_000)
+    page.goto(voila.app_url(app, size), timeout=180_000, wait_until="commit")
+    return page
+
+
+def _ready(page: Any, size: str, entry: dict[str, Any], started: float) -> None:
+    """Wait until the page shows its figure; note how long it took."""
     page.locator(CANVAS).first.wait_for(timeout=180_000)
     page.wait_for_timeout(1500)  # the first full draw arrives after the canvas
     entry[f"ready_s_{size}"] = round(time.monotonic() - started, 1)
-    return page
 
 
 def _check_fits(page: Any, name: str, entry: dict[str, Any]) -> None:
@@ -170,8 +177,11 @@ def test_app_renders_fits_and_responds(
     css, slider = APPS[app]
     entry: dict[str, Any] = log.setdefault(app, {})
     stem = app.removesuffix(".ipynb")
+    started = time.monotonic()
     page = _open(browser, voila, app, "presenter", entry)
+    hd_page = _open(browser, voila, app, "presenter-hd", entry)  # its kernel starts meanwhile
     try:
+        _ready(page, "presenter", entry, started)
         box = page.locator(f".{css}.ganlib-presenter").first
         status = box.locator(f".{css}-status")
         canvas = box.locator(CANVAS).first
@@ -191,12 +201,12 @@ def test_app_renders_fits_and_responds(
         page.set_viewport_size({"width": 1920, "height": 1080})
         page.wait_for_timeout(500)
         _check_fits(page, f"{stem}-presenter-1920x1080", entry)
-    finally:
         page.close()
-    page = _open(browser, voila, app, "presenter-hd", entry)
-    try:
-        page.locator(f".{css}.ganlib-presenter").first.wait_for()
-        _check_fits(page, f"{stem}-presenter-hd-1920x1080", entry)
+        _ready(hd_page, "presenter-hd", entry, started)
+        hd_page.locator(f".{css}.ganlib-presenter").first.wait_for()
+        _check_fits(hd_page, f"{stem}-presenter-hd-1920x1080", entry)
     finally:
-        page.close()
+        for each in (page, hd_page):
+            if not each.is_closed():
+                each.close()
     assert _errors(entry) == [], _errors(entry)
