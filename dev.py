@@ -152,7 +152,7 @@ def present(args: list[str]) -> None:
     print("The dashboards as apps (add &size=presenter-hd on a 1920x1080 projector):")
     for nb in sorted(APPS.glob("*.ipynb")):
         print(f"  {nb.stem:12s} {base}/{nb.name}?token={token}&size=presenter")
-    print("Each page starts its own kernel (10-30 s). Ctrl-C stops the server.", flush=True)
+    print("Each page starts its own kernel (10-45 s). Ctrl-C stops the server.", flush=True)
     cmd = [*voila_command(_exe("python"), str(APPS), port, token), *args]
     if os.name == "posix":  # become Voilà, as ``lab`` becomes JupyterLab: Ctrl-C goes to it
         print("+", " ".join(cmd), flush=True)
