@@ -227,7 +227,7 @@ def _column(controls: Sequence[widgets.Widget], width: int) -> list[widgets.Widg
             continue
         control.layout.width = f"{width}px"
         if hasattr(control.style, "description_width"):  # room for "p_data mean", "noise dim"
-            control.style.description_width = f"{int(0.32 * width)}px"
+            control.style.description_width = f"{int(0.4 * width)}px"
         rows.append(control)
     if boxes:
         rows.append(widgets.HBox(boxes, layout=widgets.Layout(flex_flow="row wrap")))
