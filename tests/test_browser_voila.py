@@ -4,7 +4,7 @@ A private Voilà server on 127.0.0.1 (free port, random token) serves ``apps/``.
 (notebook 01's explorer, notebook 02's and notebook 03's dashboards) the test opens the page at
 ``?size=presenter`` in a 1280 × 720 window and checks that
 
-- the page shows the controls and the ipympl canvas and no code;
+- the page shows the controls and the ipympl canvas with the figure drawn on it, and no code;
 - the page has no scroll bars (``document.scrollingElement``'s scroll size is the window's), also
   when the same page is shown at 1920 × 1080, and for ``?size=presenter-hd`` at 1920 × 1080;
 - a slider moved by the mouse changes what the status line shows (the explorer: the JSD; a
@@ -44,6 +44,11 @@ APPS = {
     "02_toy.ipynb": ("ganlib-dashboard", "lr_G"),
     "03_plane.ipynb": ("ganlib-dashboard", "lr_G"),
 }
+#: True once the canvas shows a drawing: some pixel that is neither white nor transparent.
+_DRAWN_JS = """c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  for (let i = 0; i < d.length; i += 4 * 97) {
+    if (d[i + 3] > 0 && (d[i] < 200 || d[i + 1] < 200 || d[i + 2] < 200)) return true; }
+  return false; }"""
 _SCROLL_JS = """() => { const e = document.scrollingElement;
   return {scrollWidth: e.scrollWidth, scrollHeight: e.scrollHeight,
           innerWidth: window.innerWidth, innerHeight: window.innerHeight}; }"""
@@ -111,9 +116,10 @@ def _open(browser: Any, voila: VoilaServer, app: str, size: str, entry: dict[str
 
 
 def _ready(page: Any, size: str, entry: dict[str, Any], started: float) -> None:
-    """Wait until the page shows its figure; note how long it took."""
-    page.locator(CANVAS).first.wait_for(timeout=180_000)
-    page.wait_for_timeout(1500)  # the first full draw arrives after the canvas
+    """Wait until the page's canvas shows the figure (ipympl's first full draw); note when."""
+    canvas = page.locator(CANVAS).first
+    canvas.wait_for(timeout=180_000)
+    page.wait_for_function(_DRAWN_JS, arg=canvas.element_handle(), timeout=120_000, polling=500)
     entry[f"ready_s_{size}"] = round(time.monotonic() - started, 1)
 
 
@@ -139,7 +145,7 @@ def _drag_and_wait(page: Any, box: Any, slider_label: str, status: Any) -> tuple
     before = status.inner_text()
     ui.drag_slider(page, box.locator(".widget-slider", has_text=slider_label).first, 0.2)
     page.wait_for_function(
-        "([el, t]) => el.textContent !== t", arg=[status.element_handle(), before], timeout=20_000
+        "([el, t]) => el.textContent !== t", arg=[status.element_handle(), before], timeout=60_000
     )
     return before, status.inner_text()
 
@@ -164,7 +170,7 @@ def _play(page: Any, box: Any, status: Any, canvas: Any, entry: dict[str, Any]) 
     page.wait_for_function(
         "el => /paused at step \\d+/.test(el.textContent)",
         arg=status.element_handle(),
-        timeout=20_000,
+        timeout=60_000,
     )
     assert int(STEP.match(playing).group(1)) > step0 + 10, playing
     assert pixels1 != pixels0, "the canvas did not change while playing (ipympl under Voilà)"
