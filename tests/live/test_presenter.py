@@ -125,18 +125,18 @@ def test_restyle_recolours_thickens_and_is_idempotent() -> None:
     plt.close(fig)
 
 
-def _figures() -> dict[str, matplotlib.figure.Figure]:
+def _figures(size: str) -> dict[str, matplotlib.figure.Figure]:
     from ganlib.minimax.explorer import MinimaxExplorer
     from ganlib.plane.dashboard import PlaneDashboard, ViewSettings
     from ganlib.toy.dashboard import ToyDashboard
 
-    settings = DashboardSettings(size="presenter", snapshot_samples=500)
+    settings = DashboardSettings(size=size, snapshot_samples=500)
     view = ViewSettings(lattice=16, samples=64, d_star_samples=64)
     toy = ToyDashboard(settings=settings)
     plane = PlaneDashboard(settings=settings, view=view)
     toy.reset(target="bimodal")  # a reset sets new titles, in matplotlib's default font size
     plane.reset(target="grid")
-    return {"explorer": MinimaxExplorer(size="presenter").fig, "toy": toy.figure,
+    return {"explorer": MinimaxExplorer(size=size).fig, "toy": toy.figure,
             "plane": plane.figure}  # fmt: skip
 
 
@@ -149,13 +149,32 @@ def _lines_by_panel(fig: matplotlib.figure.Figure) -> dict[tuple[float, ...], li
     return panels
 
 
-def test_presenter_figures_are_readable_on_a_projector_and_for_colour_blind_viewers() -> None:
-    screen = SCREENS["presenter"]
-    for name, fig in _figures().items():
+def _labels(fig: matplotlib.figure.Figure) -> list[matplotlib.text.Text]:
+    """The visible, non-empty texts a layout must keep on the figure (tick labels excepted)."""
+    texts = []
+    for ax in fig.axes:
+        legend = ax.get_legend()
+        texts += [ax.title, ax.xaxis.label, ax.yaxis.label, *ax.texts]
+        texts += legend.get_texts() if legend is not None else []
+    return [t for t in texts if t.get_text().strip() and t.get_visible()]
+
+
+@pytest.mark.parametrize("size", list(SCREENS))
+def test_presenter_figures_are_readable_on_a_projector_and_for_colour_blind_viewers(
+    size: str,
+) -> None:
+    screen = SCREENS[size]
+    for name, fig in _figures(size).items():
         assert tuple(fig.get_size_inches()) == pytest.approx(screen.figsize), name
+        fig.canvas.draw()
+        renderer, inside = fig.canvas.get_renderer(), fig.bbox.padded(1.0)
         for text in fig.findobj(matplotlib.text.Text):
             if text.get_text() and text.get_visible():
                 assert text.get_fontsize() >= screen.font_pt, (name, text.get_text())
+        for text in _labels(fig):  # titles, axis labels, notes, legends: all on the figure
+            box = text.get_window_extent(renderer)
+            assert inside.contains(box.x0, box.y0), (name, text.get_text(), "cut off")
+            assert inside.contains(box.x1, box.y1), (name, text.get_text(), "cut off")
         for panel, lines in _lines_by_panel(fig).items():
             colours = sorted({matplotlib.colors.to_hex(ln.get_color()) for ln in lines})
             for colour in colours:
