@@ -2,9 +2,9 @@
 # (README's two commands are `python3 dev.py lab` and `python3 dev.py test`).
 PYTHON ?= python3
 
-.PHONY: install lab test lint notebooks bench clean
+.PHONY: install lab test lint notebooks html bench clean
 
-install lint notebooks bench clean:
+install lint notebooks html bench clean:
 	$(PYTHON) dev.py $@
 
 ## make lab: install everything, then open the notebooks in JupyterLab

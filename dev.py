@@ -9,6 +9,7 @@
     python3 dev.py install    create .venv/ and install the pinned dependencies and ganlib
     python3 dev.py lint       ruff check and ruff format --check
     python3 dev.py notebooks  re-execute every notebook in place (full settings), for committing
+    python3 dev.py html       export every notebook, outputs and animations, to build/html/
     python3 dev.py bench      run the benchmarks
     python3 dev.py clean      remove .venv/ and the tool caches
 
@@ -198,6 +199,26 @@ def notebooks() -> None:
         _run(_exe("python"), "tools/clean_notebook.py", rel)
 
 
+HTML_DIR = ROOT / "build" / "html"
+
+
+def html_command(python: str, notebooks: list[str], out: Path) -> list[str]:
+    """The nbconvert call of ``html`` (the browser test runs the same one on one notebook)."""
+    return [python, "-m", "nbconvert", "--to", "html", "--output-dir", str(out), *notebooks]
+
+
+def html() -> None:
+    """Static HTML of every notebook as committed (no re-execution), into build/html/."""
+    install()
+    notebooks = sorted(
+        str(nb.relative_to(ROOT)) for nb in (ROOT / "notebooks").glob("[0-9]*.ipynb")
+    )
+    _run(*html_command(_exe("python"), notebooks, HTML_DIR))
+    print(
+        f"open {HTML_DIR / Path(notebooks[0]).with_suffix('.html').name} in a browser", flush=True
+    )
+
+
 def bench() -> None:
     install()
     _run(_exe("python"), "benchmarks/bench_toy.py")
@@ -216,6 +237,7 @@ def main(argv: list[str]) -> None:
         "install": install,
         "lint": lint,
         "notebooks": notebooks,
+        "html": html,
         "bench": bench,
         "clean": clean,
     }

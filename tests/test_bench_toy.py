@@ -87,7 +87,7 @@ def test_the_fifty_line_gan_takes_the_problems_noise(bench) -> None:
 
 
 def test_the_setups_alternate_seed_by_seed(bench) -> None:
-    args = argparse.Namespace(cap=1.0, reference_epochs=200)
+    args = argparse.Namespace(cap=1.0, reference_epochs=200, reference_seeds=None)
     runs = bench.make_runs(1, range(3), args)
     assert [(r.setup, r.seed) for r in runs] == [
         (setup, seed) for seed in range(3) for setup in (bench.DEFAULT, bench.FIFTY)
@@ -95,6 +95,15 @@ def test_the_setups_alternate_seed_by_seed(bench) -> None:
     assert isinstance(runs[0].gan, ToyGAN)
     assert isinstance(runs[1].gan, bench.FiftyLineGAN)
     assert (runs[1].max_steps, runs[0].cap_s) == (200, 1.0)
+
+
+def test_the_fifty_line_gan_can_take_fewer_seeds(bench) -> None:
+    args = argparse.Namespace(cap=1.0, reference_epochs=200, reference_seeds=2)
+    runs = bench.make_runs(1, range(4), args)
+    assert [(r.setup, r.seed) for r in runs] == [
+        (bench.DEFAULT, 0), (bench.FIFTY, 0), (bench.DEFAULT, 1), (bench.FIFTY, 1),
+        (bench.DEFAULT, 2), (bench.DEFAULT, 3),
+    ]  # fmt: skip
 
 
 class FakeGAN:

@@ -149,6 +149,9 @@ def test_the_wheel_holds_every_module_and_the_shipped_weights(wheel: Path) -> No
     assert weights, "no shipped weights found in the checkout"
     assert weights <= names, f"shipped weights missing from the wheel: {sorted(weights - names)}"
     assert "ganlib/py.typed" in names
+    recordings = {str(p.relative_to(REPO)) for p in (REPO / "ganlib").glob("*/recordings/*.npz")}
+    assert len(recordings) == 3, f"one recorded run per dashboard expected: {recordings}"
+    assert recordings <= names, f"recordings missing from the wheel: {recordings - names}"
 
 
 def test_an_installed_wheel_loads_its_shipped_weights(wheel: Path, tmp_path: Path) -> None:
@@ -166,15 +169,20 @@ def test_an_installed_wheel_loads_its_shipped_weights(wheel: Path, tmp_path: Pat
         "with torch.no_grad():\n"
         "    print(ganlib.__file__)\n"
         "    print(tuple(c(g(z)).shape))\n"
+        "from ganlib.minimax import replay as m\n"
+        "from ganlib.plane import replay as p\n"
+        "from ganlib.toy import replay as t\n"
+        "print([r.shipped_recording().n_frames for r in (m, t, p)])\n"
     )
     env = {**os.environ, "PYTHONPATH": str(site)}
     run = subprocess.run(
         [sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True
     )
     assert run.returncode == 0, run.stderr
-    location, shape = run.stdout.splitlines()
+    location, shape, frames = run.stdout.splitlines()
     assert Path(location).is_relative_to(site), f"imported {location}, not the wheel's copy"
     assert shape == "(4, 10)"
+    assert frames == "[25, 16, 17]"  # the recorded runs of notebooks 01, 02 and 03
     help_run = subprocess.run(
         [sys.executable, "-m", "ganlib.mnist.train", "--help"],
         cwd=tmp_path,

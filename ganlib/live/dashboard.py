@@ -35,12 +35,19 @@ always shows the game's actual value: a config outside a slider's range (``k=50`
 up to 20, ``lr_d=5`` beyond the learning-rate slider) widens the slider, and a value a
 drop-down lacks is added to it. After :meth:`Dashboard.close` every method raises a
 ``RuntimeError`` that says to make a new dashboard.
+
+Any run can be recorded: :meth:`Dashboard.start_recording` keeps what each redraw drew, every
+N steps, until a reset or a divergence; :attr:`Dashboard.recording` is a
+:class:`ganlib.live.recording.Recording` (saved with ``.save(path)``, replayed without training
+by the lesson's ``replay`` module).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import html
+import json
 import math
 import time
 from collections import deque
@@ -64,6 +71,7 @@ from ganlib.live.presenter import (
     restyle_figure,
     screen_for,
 )
+from ganlib.live.recording import Recorder, Recording, axes_limits
 
 
 class Game(Protocol):
@@ -184,6 +192,7 @@ class Dashboard:
     MID_RUN_SETTINGS: tuple[str, ...] = ()
     RESET_SETTINGS: tuple[str, ...] = ()
     CSS_CLASS = "ganlib-dashboard"
+    RECORDING_KIND = ""  # a lesson that can be recorded names its kind (ganlib.live.recording)
 
     def __init__(self, game: Game, settings: DashboardSettings | None = None) -> None:
         self.settings = settings if settings is not None else DashboardSettings()
@@ -198,6 +207,7 @@ class Dashboard:
         self._closed = False
         self._note = ""  # the status line's note and until when it shows (inf: the next step)
         self._note_until = 0.0
+        self._recorder: Recorder | None = None
         self._build_buttons()
         self._build_setting_controls()
         for name in self.setting_names:
@@ -299,6 +309,7 @@ class Dashboard:
         """Move the artists to the current state, refresh the status line and the canvas."""
         self._check_open()
         self._show()
+        self._capture()
         self.live.render()
         self._redraw_times.append(time.perf_counter())
         self.redraws += 1
@@ -416,6 +427,8 @@ class Dashboard:
     def reset(self, seed: int | None = None, **settings: Any) -> None:
         """New networks and history (same seed unless given); keeps playing if it was."""
         self._check_open()
+        if self._recorder is not None:
+            self._recorder.stop(f"stopped at step {self.gan.step}: the run was reset")
         self.gan.reset(seed=seed, **settings)
         self._sync_widgets()
         self.gan.record()
@@ -447,12 +460,21 @@ class Dashboard:
             self._update_status(note=f"G step, G loss {loss:.3f}")
         return loss
 
-    def run_chunk(self, seconds: float | None = None) -> int:
+    def run_chunk(self, seconds: float | None = None, iterations: int | None = None) -> int:
         """Train for about ``seconds`` (default ``chunk_seconds``), record, redraw.
 
-        At least one iteration (k D steps + 1 G step) is run. Returns the generator steps taken.
+        At least one iteration (k D steps + 1 G step) is run; ``iterations`` runs exactly that
+        many instead (a reproducible chunk, for recorded runs). Returns the generator steps taken.
         """
         self._check_open()
+        if iterations is not None:
+            before = self.gan.step
+            self.gan.train(check_int("iterations", iterations, 1, 10**9), record_every=0)
+            self._stepped()
+            if self.gan.diverged is None:
+                self.gan.record()
+            self.redraw()
+            return self.gan.step - before
         budget = self.settings.chunk_seconds if seconds is None else seconds
         deadline = time.perf_counter() + budget
         before = self.gan.step
@@ -538,6 +560,53 @@ class Dashboard:
         button = self.play_button
         button.description, button.icon = ("Pause", "pause") if self._playing else ("Play", "play")
         button.button_style = "" if self._playing else "success"
+
+    # ---- recording (ganlib.live.recording) ----------------------------------------------------
+    def _recorded_frame(self) -> dict[str, Any]:
+        """The arrays the last :meth:`_show` drew (a lesson that can be recorded provides it)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot be recorded")
+
+    def recording_settings(self) -> dict[str, Any]:
+        """The game's config and the figure size as JSON-compatible data (for a recording)."""
+        config = json.loads(json.dumps(dataclasses.asdict(self.gan.config)))
+        return {**config, "figsize": list(self.settings.figsize)}
+
+    def start_recording(self, every: int = 1, max_frames: int = 500) -> None:
+        """Record what the figure draws every ``every`` steps from now on (and now).
+
+        The recording ends at a reset, a divergence or after ``max_frames`` frames; read it
+        with :attr:`recording` (save it with ``dash.recording.save(path)``).
+        """
+        self._check_open()
+        if not self.RECORDING_KIND:
+            raise NotImplementedError(f"{type(self).__name__} cannot be recorded")
+        self._recorder = Recorder(self.RECORDING_KIND, self.recording_settings(), every,
+                                  max_frames)  # fmt: skip
+        self._capture()
+
+    def stop_recording(self) -> Recording | None:
+        """Take no more frames; returns :attr:`recording`."""
+        if self._recorder is not None:
+            self._recorder.stop(f"stopped at step {self.gan.step}")
+        return self.recording
+
+    @property
+    def recording(self) -> Recording | None:
+        """The frames recorded so far (None before :meth:`start_recording`)."""
+        if self._recorder is None or not self._recorder.frames:
+            return None
+        return self._recorder.recording(self.gan.history.as_dict())
+
+    def _capture(self) -> None:
+        """Give the recorder the frame just drawn, if one is due."""
+        rec = self._recorder
+        if rec is None or not rec.active:
+            return
+        if self.gan.diverged is not None:
+            rec.stop(self.gan.diverged.message)
+        elif rec.due(self.gan.step):
+            limits = axes_limits(self.figure)
+            rec.add(self.gan.step, self._recorded_frame(), limits, self.recording_settings())
 
     def close(self) -> None:
         """Pause and release the figure (``plt.close``) and the widgets; a second call is a no-op.

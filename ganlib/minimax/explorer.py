@@ -12,6 +12,8 @@ with any other backend (e.g. Agg in tests) everything works the same, only not l
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import math
 from dataclasses import dataclass
 
@@ -24,6 +26,7 @@ from matplotlib.lines import Line2D
 
 from ganlib.core.densities import normal_pdf
 from ganlib.live.presenter import presenter_layout, restyle_figure, screen_for
+from ganlib.live.recording import Recorder, Recording, axes_limits
 from ganlib.minimax.divergences import (
     js_divergence,
     optimal_discriminator,
@@ -154,6 +157,8 @@ class MinimaxExplorer:
         self.label = widgets.HTML()
         self.label.add_class(f"{self.CSS_CLASS}-status")
         self.jsd, self.criterion = math.nan, math.nan
+        self._recorder: Recorder | None = None
+        self.updates = 0
         self._build_figure()
         self.update()
         for slider in self.sliders:
@@ -243,7 +248,50 @@ class MinimaxExplorer:
             f"&nbsp;(floor −log 4 = {-LOG4:.4f})"
         )
         self.fig.canvas.draw_idle()
+        self.updates += 1
+        self._capture()
         return self.jsd, self.criterion
+
+    def set_values(self, **values: float) -> tuple[float, float]:
+        """Move several sliders at once (``g_mean=4.0, g_std=1.25``) and redraw once."""
+        for slider in self.sliders:
+            slider.unobserve(self._on_change, names="value")
+        try:
+            for name, value in values.items():
+                if name not in ("data_mean", "data_std", "g_mean", "g_std"):
+                    raise ValueError(
+                        f"{name} is not a slider: use data_mean, data_std, g_mean, g_std"
+                    )
+                getattr(self, name).value = value
+        finally:
+            for slider in self.sliders:
+                slider.observe(self._on_change, names="value")
+        return self.update()
+
+    # ---- recording (ganlib.live.recording, replayed by ganlib.minimax.replay) -----------------
+    def start_recording(self, max_frames: int = 500) -> None:
+        """Record every redraw from now on (and now): the slider values, JSD and C(G)."""
+        settings = json.loads(json.dumps(dataclasses.asdict(self.config)))
+        self._recorder = Recorder("explorer", settings, every=1, max_frames=max_frames)
+        self._capture()
+
+    @property
+    def recording(self) -> Recording | None:
+        """The redraws recorded so far (None before :meth:`start_recording`)."""
+        if self._recorder is None or not self._recorder.frames:
+            return None
+        return self._recorder.recording()
+
+    def _capture(self) -> None:
+        rec = self._recorder
+        if rec is not None and rec.due(self.updates):
+            values = np.array([s.value for s in self.sliders], dtype=np.float64)
+            frame = {
+                "values": values,
+                "jsd": np.float64(self.jsd),
+                "criterion": np.float64(self.criterion),
+            }
+            rec.add(self.updates, frame, axes_limits(self.fig))
 
     @property
     def widget(self) -> widgets.Box:

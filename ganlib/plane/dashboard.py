@@ -16,6 +16,7 @@ figure is a :class:`ganlib.live.figure.BlitFigure` whose moving artists are upda
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -188,6 +189,7 @@ class PlaneDashboard(Dashboard):
     MID_RUN_SETTINGS = ("lr_d", "lr_g", "k", "batch_size", "loss", "optimizer", "r1_gamma")
     RESET_SETTINGS = ("target", "noise", "d_kind")
     CSS_CLASS = "ganlib-dashboard"
+    RECORDING_KIND = "plane"
 
     def __init__(
         self,
@@ -266,6 +268,17 @@ class PlaneDashboard(Dashboard):
         view = self._view() if self.gan.diverged is None else None
         diverged_at = None if self.gan.diverged is None else self.gan.diverged.step
         self.live.put(view, self.gan.history, diverged_at)
+        self._drawn = view
+
+    def _recorded_frame(self) -> dict[str, np.ndarray]:
+        """The view the last frame drew (for :mod:`ganlib.plane.replay`)."""
+        return dict(self._drawn) if self._drawn is not None else {}
+
+    def recording_settings(self) -> dict[str, Any]:
+        """As the framework's, plus the view's sizes and the layers shown."""
+        layers = {name: box.value for name, box in self.layers.items()}
+        return {**super().recording_settings(), "view": dataclasses.asdict(self.view_settings),
+                "layers": layers}  # fmt: skip
 
     def _restyle(self) -> None:
         """At a presenter size the landscape, the lesson's main view, gets twice the width."""

@@ -234,6 +234,7 @@ class ToyDashboard(Dashboard):
 
     MID_RUN_SETTINGS = MID_RUN_SETTINGS
     RESET_SETTINGS = RESET_SETTINGS
+    RECORDING_KIND = "toy"
 
     def __init__(
         self,
@@ -297,6 +298,11 @@ class ToyDashboard(Dashboard):
         snap = self._snapshot() if self.gan.diverged is None else None
         diverged_at = None if self.gan.diverged is None else self.gan.diverged.step
         self.live.put(snap, self.gan.history, diverged_at)
+        self._drawn = snap
+
+    def _recorded_frame(self) -> dict[str, np.ndarray]:
+        """The snapshot the last frame drew (for :mod:`ganlib.toy.replay`)."""
+        return dict(self._drawn) if self._drawn is not None else {}
 
     def _restyle(self) -> None:
         """At a presenter size the trace column widens for its bigger titles."""
