@@ -2,6 +2,8 @@
 """The project's single entry point; needs nothing but Python 3.10+ (and pip in its venv module).
 
     python3 dev.py lab        install if needed, then open JupyterLab on notebooks/
+    python3 dev.py present    install if needed, then serve the dashboards as Voilà apps (apps/)
+                              on 127.0.0.1 and print one URL per app (--port N to choose)
     python3 dev.py test       install if needed, then ruff (check and format), unit tests, the
                               browser tests and nbval on every notebook
     python3 dev.py install    create .venv/ and install the pinned dependencies and ganlib
@@ -11,14 +13,17 @@
     python3 dev.py bench      run the benchmarks
     python3 dev.py clean      remove .venv/ and the tool caches
 
-Extra arguments after ``lab`` go to ``jupyter lab`` and after ``test`` to ``pytest``, e.g.
+Extra arguments after ``lab`` go to ``jupyter lab``, after ``present`` to ``voila`` and after
+``test`` to ``pytest``, e.g.
 ``python3 dev.py test -k theory``. ``make <target>`` does the same for those who have make.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -108,6 +113,55 @@ def lab(args: list[str]) -> None:
     _run(*cmd)
 
 
+APPS = ROOT / "apps"
+VOILA_PORT = 8866  # Voilà's usual port; another free one when it is taken
+
+
+def voila_command(python: str, root: str, port: int, token: str) -> list[str]:
+    """The Voilà server of ``present`` (and of tests/test_browser_voila.py): ``root``'s tree."""
+    return [
+        python, "-m", "voila", root, "--no-browser", "--Voila.ip=127.0.0.1",
+        f"--Voila.port={port}", "--Voila.port_retries=0", f"--Voila.token={token}",
+        "--VoilaConfiguration.show_tracebacks=True",
+    ]  # fmt: skip
+
+
+def _port(wanted: int) -> int:
+    """``wanted`` if it is free on 127.0.0.1, else any free port."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", wanted))
+        except OSError:
+            sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def present(args: list[str]) -> None:
+    """The dashboards as Voilà apps, one URL each (``--port N`` picks the port)."""
+    wanted = VOILA_PORT
+    for i, arg in enumerate(args):
+        if arg.startswith("--port"):
+            value = arg.partition("=")[2] or (args[i + 1] if i + 1 < len(args) else "")
+            if not value.isdigit():
+                sys.exit(f"--port needs a number, e.g. python3 dev.py present --port {VOILA_PORT}")
+            wanted = int(value)
+            args = args[:i] + args[i + (1 if "=" in arg else 2) :]
+            break
+    install()
+    port, token = _port(wanted), secrets.token_hex(16)
+    base = f"http://127.0.0.1:{port}/voila/render"
+    print("The dashboards as apps (add &size=presenter-hd on a 1920x1080 projector):")
+    for nb in sorted(APPS.glob("*.ipynb")):
+        print(f"  {nb.stem:12s} {base}/{nb.name}?token={token}&size=presenter")
+    print("Each page starts its own kernel (10-45 s). Ctrl-C stops the server.", flush=True)
+    cmd = [*voila_command(_exe("python"), str(APPS), port, token), *args]
+    if os.name == "posix":  # become Voilà, as ``lab`` becomes JupyterLab: Ctrl-C goes to it
+        print("+", " ".join(cmd), flush=True)
+        os.chdir(ROOT)
+        os.execve(cmd[0], cmd, {**os.environ, **ENV})
+    _run(*cmd)
+
+
 def _ruff() -> None:
     """ruff check and ruff format --check over the whole tree, notebooks included."""
     _run(_exe("ruff"), "check", ".")
@@ -178,7 +232,7 @@ def clean() -> None:
 
 
 def main(argv: list[str]) -> None:
-    passes_args = {"lab": lab, "test": test}  # the rest of argv goes to jupyter lab / pytest
+    passes_args = {"lab": lab, "test": test, "present": present}  # the rest: to the tool
     plain = {
         "install": install,
         "lint": lint,

@@ -12,6 +12,7 @@
     :mod:`~ganlib.live.figure` (one figure, redrawn by blitting), :mod:`~ganlib.live.dashboard`
     (controls, Play / Pause / Step D / Step G / Reset, the status line),
     :mod:`~ganlib.live.recording` (recorded runs, the replay viewer, kernel-free animations).
+    Projector sizes of every dashboard: :mod:`~ganlib.live.presenter`.
 ``ganlib/minimax/`` — notebook 01, the minimax game
     :mod:`~ganlib.minimax.claims` (claims that sympy must prove, and where they live),
     :mod:`~ganlib.minimax.theory` (the derivation as claims),

@@ -59,9 +59,18 @@ from typing import Any, Protocol
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 
 from ganlib.core.validation import check_float, check_int, check_sequence
 from ganlib.live.figure import BlitFigure
+from ganlib.live.presenter import (
+    Screen,
+    check_size,
+    flatten_rows,
+    presenter_layout,
+    restyle_figure,
+    screen_for,
+)
 from ganlib.live.recording import Recorder, Recording, axes_limits
 
 
@@ -109,9 +118,13 @@ class DashboardSettings:
     max_k : int
         Largest k on the k slider (a config with a larger k widens it).
     figsize : (float, float)
-        Inches; the figure is created once and updated in place.
+        Inches; the figure is created once and updated in place. A presenter ``size`` sets its
+        own (:attr:`figure_inches`).
     note_seconds : float
         How long a note (a setting applied while playing, a reset) stays in the status line.
+    size : str
+        ``"laptop"`` (the notebook layout), ``"presenter"`` (a 1280 × 720 projector) or
+        ``"presenter-hd"`` (1920 × 1080): see :mod:`ganlib.live.presenter`.
     """
 
     chunk_seconds: float = 0.04
@@ -121,6 +134,7 @@ class DashboardSettings:
     max_k: int = 20
     figsize: tuple[float, float] = (9.6, 3.4)
     note_seconds: float = 4.0
+    size: str = "laptop"
 
     def __post_init__(self) -> None:
         self.validate()
@@ -137,6 +151,18 @@ class DashboardSettings:
         for size in check_sequence("figsize", self.figsize, 2):
             check_float("figsize", size, 1.0, 40.0)
         check_float("note_seconds", self.note_seconds, 0.0, 3600.0)
+        check_size(self.size)
+
+    @property
+    def screen(self) -> Screen | None:
+        """The presenter screen of :attr:`size`; ``None`` for ``"laptop"``."""
+        return screen_for(self.size)
+
+    @property
+    def figure_inches(self) -> tuple[float, float]:
+        """:attr:`figsize`, or the presenter screen's figure size."""
+        screen = self.screen
+        return self.figsize if screen is None else screen.figsize
 
 
 class Dashboard:
@@ -156,8 +182,9 @@ class Dashboard:
     status : ipywidgets.HTML
         The status line; :attr:`status_text` is its plain text.
     live : BlitFigure
-    widget : ipywidgets.VBox
-        The whole dashboard; a notebook cell ending in the dashboard displays it.
+    widget : ipywidgets.Box
+        The whole dashboard (a ``VBox``; at a presenter size an ``HBox``: a sidebar beside the
+        figure); a notebook cell ending in the dashboard displays it.
     last_error : Exception or None
         An unexpected error that stopped :meth:`run` (shown in the status line).
     """
@@ -187,6 +214,7 @@ class Dashboard:
             getattr(self, name).observe(self._on_setting, names="value")
         self._sync_widgets()
         self.live = self._build_figure()
+        self._restyle()
         self.widget = self._layout()
         self.gan.record()
         self.redraw()
@@ -238,10 +266,22 @@ class Dashboard:
         self.status = widgets.HTML(value="")
         self.status.add_class(f"{self.CSS_CLASS}-status")  # a handle for the browser tests
 
-    def _layout(self) -> widgets.VBox:
+    def _restyle(self) -> None:
+        """Presenter sizes: restyle the figure (fonts, lines, colours); a no-op on a laptop."""
+        screen = self.settings.screen
+        if screen is not None:
+            restyle_figure(self.figure, screen)
+            if not isinstance(self.figure.get_layout_engine(), ConstrainedLayoutEngine):
+                self.figure.tight_layout(pad=0.6)  # the bigger fonts need room
+
+    def _layout(self) -> widgets.Box:
         canvas = self.figure.canvas
         view = canvas if isinstance(canvas, widgets.DOMWidget) else widgets.Output()
         buttons = [self.play_button, self.step_d_button, self.step_g_button, self.reset_button]
+        screen = self.settings.screen
+        if screen is not None:
+            controls = [*flatten_rows(self._control_rows()), self.status]
+            return presenter_layout(self.CSS_CLASS, screen, buttons, controls, view)
         box = widgets.VBox([widgets.HBox(buttons), *self._control_rows(), self.status, view])
         box.add_class(self.CSS_CLASS)
         return box
@@ -393,6 +433,7 @@ class Dashboard:
         self._sync_widgets()
         self.gan.record()
         self._after_reset()
+        self._restyle()
         self._note = f"reset: new networks (seed {self.gan.config.seed})"
         self._note_until = time.perf_counter() + self.settings.note_seconds
         self.redraw()

@@ -25,6 +25,7 @@ from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 
 from ganlib.core.densities import normal_pdf
+from ganlib.live.presenter import presenter_layout, restyle_figure, screen_for
 from ganlib.live.recording import Recorder, Recording, axes_limits
 from ganlib.minimax.divergences import (
     js_divergence,
@@ -134,16 +135,27 @@ class MinimaxExplorer:
         The current JSD and C(G), 4 decimals.
     jsd, criterion : float
         The values from the last :meth:`update` (nats).
+
+    Parameters
+    ----------
+    config : ExplorerConfig, optional
+    size : str
+        ``"laptop"`` (the notebook layout), ``"presenter"`` or ``"presenter-hd"`` (a projector
+        at 1280 × 720 or 1920 × 1080, :mod:`ganlib.live.presenter`).
     """
 
-    def __init__(self, config: ExplorerConfig | None = None) -> None:
+    CSS_CLASS = "ganlib-explorer"
+
+    def __init__(self, config: ExplorerConfig | None = None, size: str = "laptop") -> None:
         self.config = config or ExplorerConfig()
+        self.screen = screen_for(size)
         self.x = np.linspace(*self.config.grid)
         self.data_mean = self._slider("p_data mean", self.config.data_mean, self.config.mean_range)
         self.data_std = self._slider("p_data std", self.config.data_std, self.config.std_range)
         self.g_mean = self._slider("p_g mean", self.config.g_mean, self.config.mean_range)
         self.g_std = self._slider("p_g std", self.config.g_std, self.config.std_range)
         self.label = widgets.HTML()
+        self.label.add_class(f"{self.CSS_CLASS}-status")
         self.jsd, self.criterion = math.nan, math.nan
         self._recorder: Recorder | None = None
         self.updates = 0
@@ -171,14 +183,18 @@ class MinimaxExplorer:
         )
 
     def _build_figure(self) -> None:
+        figsize = (9.5, 4.0) if self.screen is None else self.screen.figsize
         with plt.ioff():
             self.fig, (self.ax, self.ax_c) = plt.subplots(
-                1, 2, figsize=(9.5, 4.0), width_ratios=(4, 1), layout="constrained"
+                1, 2, figsize=figsize, width_ratios=(4, 1), layout="constrained", dpi=100
             )
-        if hasattr(self.fig.canvas, "header_visible"):  # ipympl canvas
-            self.fig.canvas.header_visible = False
+        for attr in ("header_visible", "footer_visible"):
+            if hasattr(self.fig.canvas, attr):  # ipympl canvas
+                setattr(self.fig.canvas, attr, self.screen is None and attr == "footer_visible")
         self._draw_densities()
         self._draw_criterion_panel()
+        if self.screen is not None:
+            restyle_figure(self.fig, self.screen)
 
     def _draw_densities(self) -> None:
         zeros = np.zeros_like(self.x)  # placeholders until update() fills in the densities
@@ -278,8 +294,13 @@ class MinimaxExplorer:
             rec.add(self.updates, frame, axes_limits(self.fig))
 
     @property
-    def widget(self) -> widgets.VBox:
+    def widget(self) -> widgets.Box:
         """Sliders, label and (with the ipympl backend) the live figure, in one box."""
+        if self.screen is not None:
+            canvas = self.fig.canvas
+            view = canvas if isinstance(canvas, widgets.DOMWidget) else widgets.Output()
+            controls = [*self.sliders, self.label]
+            return presenter_layout(self.CSS_CLASS, self.screen, [], controls, view)
         rows = [
             widgets.HBox([self.data_mean, self.data_std]),
             widgets.HBox([self.g_mean, self.g_std]),

@@ -45,6 +45,7 @@ RECORD_SAMPLES = 4_000
 #: Inches at 100 dpi: 840 x 400 px, which fits beside JupyterLab's open file browser in a
 #: 1280 px wide window (the output area is then about 850 px wide).
 FIGSIZE = (8.4, 4.0)
+PRESENTER_RATIOS = (2.0, 1.0, 1.0)  # landscape : trace : trace columns at a presenter size
 FONTS = {"font.size": 11, "axes.titlesize": 11, "legend.fontsize": 10}  # a projector's minimum
 
 
@@ -262,7 +263,7 @@ class PlaneDashboard(Dashboard):
         return self.gan.view(v.lattice, v.samples, v.grid_lines, v.line_points, v.d_star_samples)
 
     def _build_figure(self) -> PlaneFigure:
-        return PlaneFigure(self._view(), self.gan.target, self.settings.figsize)
+        return PlaneFigure(self._view(), self.gan.target, self.settings.figure_inches)
 
     def _show(self) -> None:
         view = self._view() if self.gan.diverged is None else None
@@ -279,6 +280,14 @@ class PlaneDashboard(Dashboard):
         layers = {name: box.value for name, box in self.layers.items()}
         return {**super().recording_settings(), "view": dataclasses.asdict(self.view_settings),
                 "layers": layers}  # fmt: skip
+
+    def _restyle(self) -> None:
+        """At a presenter size the landscape, the lesson's main view, gets twice the width."""
+        if self.settings.screen is not None:
+            self.live.landscape.ax.get_subplotspec().get_gridspec().set_width_ratios(
+                PRESENTER_RATIOS
+            )
+        super()._restyle()
 
     def _after_reset(self) -> None:
         self.live.set_target(self._view(), self.gan.target)

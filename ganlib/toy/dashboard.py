@@ -48,6 +48,7 @@ LIVE_DENSITY_TOP = 2.2  # the live density axis shows up to this multiple of p_d
 TRACE_STEPS = 500  # initial width of the trace panels, in generator steps (doubles as needed)
 JS_LIMITS = (1e-4, 1.0)  # y-range of the live JS panel (the estimator's floor is about 5e-4)
 FIGSIZE = (9.8, 5.0)
+PRESENTER_RATIOS = (1.4, 0.95, 1.25)  # stage : map : traces columns at a presenter size
 
 
 class LiveFigure(BlitFigure):
@@ -285,7 +286,7 @@ class ToyDashboard(Dashboard):
 
     def _build_figure(self) -> LiveFigure:
         return LiveFigure(
-            self._snapshot(), self.gan.target, self.gan.config.noise, self.settings.figsize
+            self._snapshot(), self.gan.target, self.gan.config.noise, self.settings.figure_inches
         )
 
     @property
@@ -302,6 +303,13 @@ class ToyDashboard(Dashboard):
     def _recorded_frame(self) -> dict[str, np.ndarray]:
         """The snapshot the last frame drew (for :mod:`ganlib.toy.replay`)."""
         return dict(self._drawn) if self._drawn is not None else {}
+
+    def _restyle(self) -> None:
+        """At a presenter size the trace column widens for its bigger titles."""
+        if self.settings.screen is not None:
+            outer = self.live.ax_map.get_subplotspec().get_gridspec()
+            outer.set_width_ratios(PRESENTER_RATIOS)
+        super()._restyle()
 
     def _after_reset(self) -> None:
         self.live.set_target(self._snapshot(), self.gan.target, self.gan.config.noise)
