@@ -400,15 +400,25 @@ def plot_filmstrip(
 
 
 def plot_snapshot(
-    snap: Mapping[str, np.ndarray], noise: str = "uniform", title: str | None = None
+    snap: Mapping[str, np.ndarray],
+    noise: str = "uniform",
+    title: str | None = None,
+    legend_loc: str = "upper left",
 ) -> Figure:
-    """One state of a run: Figure 1's panel (with the arrows for 1-D noise) and G's map."""
+    """One state of a run: Figure 1's panel (with the arrows for 1-D noise) and G's map.
+
+    ``legend_loc`` places the panel's legend (a matplotlib location), or ``"below"``: under the
+    figure, where it covers nothing (for a target with mass on the left, such as the bimodal).
+    """
     one_d = has_map(snap)
     with projector_style():
         fig = plt.figure(figsize=(11.0 if one_d else 6.0, 4.6), layout="constrained")
         grid = fig.add_gridspec(1, 2 if one_d else 1, width_ratios=(1.5, 1.0) if one_d else None)
         (stage,) = _draw_panels(fig, [grid[0, 0]], [snap], [title or ""], noise)
-        stage.ax.legend(handles=stage.lines, loc="upper left")
+        if legend_loc == "below":
+            fig.legend(handles=stage.lines, loc="outside lower center", ncol=5, frameon=False)
+        else:
+            stage.ax.legend(handles=stage.lines, loc=legend_loc)
         if one_d:
             ax_map = fig.add_subplot(grid[0, 1])
             draw_map(ax_map, snap, stage.ax.get_xlim())

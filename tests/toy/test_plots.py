@@ -234,6 +234,7 @@ def test_figures_read_on_a_projector() -> None:
         plot_filmstrip([snap] * 10, list(range(10))),
         plot_traces(gan.history, gan.target, loss=gan.config.loss),
         plot_snapshot(snap),
+        plot_snapshot(snap, legend_loc="below"),
         plot_problem(gan.target, x, np.random.default_rng(1).random(500)),
     ]
     for fig in figures:
