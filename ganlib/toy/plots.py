@@ -392,9 +392,12 @@ def plot_filmstrip(
         grid = fig.add_gridspec(rows, columns)
         specs = [grid[i // columns, i % columns] for i in range(len(snapshots))]
         stages = _draw_panels(fig, specs, snapshots, titles, noise)
-        for st in stages:
-            st.ax.set_ylabel("")
-            st.ax_d.set_ylabel("")
+        last = len(stages) - 1
+        for i, st in enumerate(stages):  # the axis labels on the outer panels of each row only
+            if i % columns != 0:
+                st.ax.set_ylabel("")
+            if i % columns != columns - 1 and i != last:
+                st.ax_d.set_ylabel("")
         fig.legend(handles=stages[-1].lines, loc="outside lower center", ncol=5, frameon=False)
     return fig
 
