@@ -3,8 +3,9 @@ r"""Small generator and discriminator networks for 1-D data (notebook 02).
 Both networks are plain multilayer perceptrons described by :class:`ToyNetConfig`:
 
 * :class:`ToyGenerator` maps noise :math:`z` of shape ``(N, noise_dim)`` to samples ``(N, 1)``.
-* :class:`ToyDiscriminator` maps each sample ``(N, 1)`` to one logit ``(N, 1)``; the probability
-  :math:`D(x) = \sigma(\text{logit})` is applied inside ``BCEWithLogitsLoss`` during training.
+* :class:`ToyDiscriminator` maps each sample ``(N, 1)`` to one raw output ``(N, 1)``: for the BCE
+  losses a logit, with :math:`D(x) = \sigma(\text{logit})` applied inside ``BCEWithLogitsLoss``;
+  for least squares D(x) itself (:func:`ganlib.core.game.discriminator_output`).
 * :class:`MinibatchDiscriminator` is the 50-line GAN's variant: it looks at a whole group of
   ``group`` samples at once, as one vector, optionally "decorated" with each sample's squared
   deviation from the group mean, so it can see the spread of a batch and punish a generator that
@@ -176,7 +177,10 @@ class ToyGenerator(_DataUnits):
 
 
 class ToyDiscriminator(_DataUnits):
-    r"""Per-sample D: ``(N, 1)`` → logits ``(N, 1)``, :math:`D(x) = \sigma(l((x-\mu)/\sigma))`."""
+    r"""Per-sample D: ``(N, 1)`` → raw outputs ``(N, 1)``, :math:`l((x-\mu)/\sigma)`.
+
+    For the BCE losses :math:`D(x) = \sigma(l)`; for least squares :math:`D(x) = l`.
+    """
 
     per_sample = True
 

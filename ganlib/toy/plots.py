@@ -68,6 +68,7 @@ PROJECTOR_RC: dict[str, Any] = {
 }
 SNAPSHOT_KEYS = ("x", "p_data", "p_g", "d", "d_star")
 MAP_KEYS = ("z", "g_z", "ideal", "mirror", "z_arrows", "x_arrows")
+OKABE_ITO_BLUE, OKABE_ITO_ORANGE = "#0072B2", "#E69F00"  # the loss panel's D and G
 DENSITY_CLIP = 2.0  # the density axis shows at most this multiple of p_data's peak
 
 
@@ -181,6 +182,8 @@ def draw_stage(
     """
     s = _check_snapshot(snap)
     ax_d = ax.twinx()
+    # D's axis is [0, 1]: a least-squares D is a regression output, not a probability, and may
+    # leave it (off the data's support); the figure clips it there
     ax_d.set_ylim(-0.02, 1.02)
     ax_d.set_ylabel("D(x)", color=STYLE["d"]["color"])
     lines = {name: ax.plot(s["x"], s[name], **STYLE[name])[0] for name in ("p_data", "p_g")}
@@ -341,8 +344,11 @@ def plot_stages(
     titles: Sequence[str] | None = None,
     noise: str = "uniform",
     figsize: tuple[float, float] | None = None,
+    columns: int = 2,
 ) -> Figure:
-    """Figure 1 of the paper: the snapshots side by side, one x-range and one density scale.
+    """Figure 1 of the paper: the snapshots in ``columns`` columns (2 x 2 for the four stages,
+    about 10 in wide so that 11 pt still reads when a notebook shrinks it to its width), one
+    x-range and one density scale.
 
     With one-dimensional noise (snapshots holding :data:`MAP_KEYS`) each panel has the paper's
     lower panel of arrows x = G(z) below it. ``titles`` defaults to ``(a)``, ``(b)``, ... One
@@ -354,10 +360,13 @@ def plot_stages(
         raise ValueError(f"got {len(titles)} titles for {len(snapshots)} snapshots")
     n = len(snapshots)
     titles = titles if titles is not None else [f"({chr(ord('a') + i)})" for i in range(n)]
+    columns = min(columns, n)
+    rows = -(-n // columns)
     with projector_style():
-        fig = plt.figure(figsize=figsize or (4.2 * n, 4.6), layout="constrained")
-        grid = fig.add_gridspec(1, n)
-        stages = _draw_panels(fig, [grid[0, i] for i in range(n)], snapshots, titles, noise)
+        fig = plt.figure(figsize=figsize or (5.2 * columns, 4.4 * rows), layout="constrained")
+        grid = fig.add_gridspec(rows, columns)
+        specs = [grid[i // columns, i % columns] for i in range(n)]
+        stages = _draw_panels(fig, specs, snapshots, titles, noise)
         fig.legend(handles=stages[-1].lines, loc="outside lower center", ncol=5, frameon=False)
     return fig
 
@@ -366,9 +375,10 @@ def plot_filmstrip(
     snapshots: Sequence[Mapping[str, np.ndarray]],
     steps: Sequence[int],
     noise: str = "uniform",
-    columns: int = 5,
+    columns: int = 4,
 ) -> Figure:
-    """One seeded run as a strip of panels (Figure 1's view at each of ``steps``).
+    """One seeded run as a strip of panels (Figure 1's view at each of ``steps``), ``columns``
+    panels a row (about 11 in wide for 4).
 
     Each panel shows p_data, p_g, D and D* and, with one-dimensional noise, the arrows x = G(z)
     below; every panel has the same x-range and density scale, so the eye follows p_g.
@@ -378,27 +388,40 @@ def plot_filmstrip(
     rows = -(-len(snapshots) // columns)
     titles = [f"step {s:,}" for s in steps]
     with projector_style():
-        fig = plt.figure(figsize=(3.4 * columns, 3.7 * rows), layout="constrained")
+        fig = plt.figure(figsize=(2.7 * columns, 3.3 * rows), layout="constrained")
         grid = fig.add_gridspec(rows, columns)
         specs = [grid[i // columns, i % columns] for i in range(len(snapshots))]
         stages = _draw_panels(fig, specs, snapshots, titles, noise)
-        for st in stages:
-            st.ax.set_ylabel("")
-            st.ax_d.set_ylabel("")
+        last = len(stages) - 1
+        for i, st in enumerate(stages):  # the axis labels on the outer panels of each row only
+            if i % columns != 0:
+                st.ax.set_ylabel("")
+            if i % columns != columns - 1 and i != last:
+                st.ax_d.set_ylabel("")
         fig.legend(handles=stages[-1].lines, loc="outside lower center", ncol=5, frameon=False)
     return fig
 
 
 def plot_snapshot(
-    snap: Mapping[str, np.ndarray], noise: str = "uniform", title: str | None = None
+    snap: Mapping[str, np.ndarray],
+    noise: str = "uniform",
+    title: str | None = None,
+    legend_loc: str = "upper left",
 ) -> Figure:
-    """One state of a run: Figure 1's panel (with the arrows for 1-D noise) and G's map."""
+    """One state of a run: Figure 1's panel (with the arrows for 1-D noise) and G's map.
+
+    ``legend_loc`` places the panel's legend (a matplotlib location), or ``"below"``: under the
+    figure, where it covers nothing (for a target with mass on the left, such as the bimodal).
+    """
     one_d = has_map(snap)
     with projector_style():
         fig = plt.figure(figsize=(11.0 if one_d else 6.0, 4.6), layout="constrained")
         grid = fig.add_gridspec(1, 2 if one_d else 1, width_ratios=(1.5, 1.0) if one_d else None)
         (stage,) = _draw_panels(fig, [grid[0, 0]], [snap], [title or ""], noise)
-        stage.ax.legend(handles=stage.lines, loc="upper left")
+        if legend_loc == "below":
+            fig.legend(handles=stage.lines, loc="outside lower center", ncol=5, frameon=False)
+        else:
+            stage.ax.legend(handles=stage.lines, loc=legend_loc)
         if one_d:
             ax_map = fig.add_subplot(grid[0, 1])
             draw_map(ax_map, snap, stage.ax.get_xlim())
@@ -414,7 +437,7 @@ def plot_problem(target: Density, x: np.ndarray, z: np.ndarray) -> Figure:
     """
     grid = np.linspace(target.mean - 4 * target.std, target.mean + 4 * target.std, 400)
     with projector_style():
-        fig, axes = plt.subplots(1, 3, figsize=(14.0, 3.8), layout="constrained")
+        fig, axes = plt.subplots(1, 3, figsize=(11.0, 3.6), layout="constrained")
         axes[0].hist(x, bins=60, density=True, color="0.8", label=f"{len(x):,} draws")
         axes[0].plot(grid, target.pdf(grid), **{**STYLE["p_data"], "label": r"$p_{data}$ exact"})
         axes[0].set_title(rf"the data: $\mathcal{{N}}({target.mean:g}, {target.std:g}^2)$")
@@ -445,7 +468,7 @@ def plot_traces(
     history: Any,
     target: Density,
     loss: str = "non-saturating",
-    figsize: tuple[float, float] = (14.0, 3.8),
+    figsize: tuple[float, float] = (11.0, 4.0),
 ) -> Figure:
     r"""The training curves, in three panels, each with the values it should reach.
 
@@ -478,10 +501,11 @@ def plot_traces(
 
 def _loss_panel(ax: Axes, step: np.ndarray, c: dict[str, np.ndarray], loss: str) -> None:
     d_eq, g_eq = EQUILIBRIUM[loss]
-    ax.plot(step, c["d_loss"], color="C3", label="D loss")
-    ax.plot(step, c["g_loss"], color="C2", label="G loss")
-    ax.axhline(d_eq, color="C3", **reference_style(f"D at equilibrium {d_eq:.3f}"))
-    ax.axhline(g_eq, color="C2", **reference_style(f"G at equilibrium {g_eq:.3f}"))
+    # Okabe-Ito blue and orange: a pair that colour-blind readers tell apart
+    ax.plot(step, c["d_loss"], color=OKABE_ITO_BLUE, label="D loss")
+    ax.plot(step, c["g_loss"], color=OKABE_ITO_ORANGE, label="G loss")
+    ax.axhline(d_eq, color=OKABE_ITO_BLUE, **reference_style(f"D at equilibrium {d_eq:.3f}"))
+    ax.axhline(g_eq, color=OKABE_ITO_ORANGE, **reference_style(f"G at equilibrium {g_eq:.3f}"))
     ax.set_title(f"losses ({loss})")
 
 

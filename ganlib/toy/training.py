@@ -176,8 +176,10 @@ class ToyGANConfig(GameConfig):
 class ToyHistory:
     r"""Training curves, one entry per record (every ``record_every`` generator steps).
 
-    ``d_loss`` is :math:`-\overline{\log D(x)} - \overline{\log(1 - D(G(z)))}` (ln 4 at the
-    equilibrium); ``g_loss`` is the generator's loss as configured; ``d_real``/``d_fake`` are mean
+    ``d_loss`` is D's loss as configured (for the BCE losses
+    :math:`-\overline{\log D(x)} - \overline{\log(1 - D(G(z)))}`, ln 4 at the equilibrium; for
+    least squares 1/4: :data:`ganlib.core.losses.EQUILIBRIUM` has the values); ``g_loss`` is
+    the generator's loss as configured; ``d_real``/``d_fake`` are mean
     :math:`D(x)` and :math:`D(G(z))` on the last D batch (before the first step: losses and D's
     outputs on one probe batch, without an update); ``mean``, ``std``, ``js`` describe 10,000
     fresh generator samples (JS in nats, see :mod:`ganlib.toy.js_estimate`); ``d_star_gap`` is

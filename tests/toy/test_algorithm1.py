@@ -3,7 +3,10 @@
 The test reads the loop from the committed notebook itself (the code cell that starts with
 :data:`MARK`), runs it from ToyGAN's initial weights on ToyGAN's training stream, and compares
 every weight of G and D with ToyGAN's after the same number of iterations: they must be equal
-bit for bit. A changed loop (no ``detach``, another k, a different loss) must make them differ.
+bit for bit. A changed loop (another k, a different loss, a missing ``opt_g.zero_grad()``) must
+make them differ. (Removing ``.detach()`` alone would not: ``opt_d`` holds only D's parameters and
+G's gradients are zeroed before G's step, so the stray G gradients of D's step are wasted work,
+not a different result.)
 """
 
 from __future__ import annotations
@@ -27,18 +30,27 @@ MARK = "# Algorithm 1 of Goodfellow et al. (2014), in plain PyTorch"
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
-def notebook_loop() -> Callable[..., tuple[float, float]]:
-    """``algorithm_1`` as the notebook's cell defines it (the cell is run with torch and F)."""
+def notebook_loop(mutate: Callable[[str], str] | None = None) -> Callable[..., tuple[float, float]]:
+    """``algorithm_1`` as the notebook's cell defines it (the cell is run with torch and F).
+
+    ``mutate`` edits the cell's source first (a mutation test of the comparison).
+    """
     cells = json.loads(NOTEBOOK.read_text())["cells"]
     sources = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
     found = [s for s in sources if s.startswith(MARK)]
     assert len(found) == 1, f"notebook 02 must have one code cell starting with {MARK!r}"
+    source = found[0] if mutate is None else mutate(found[0])
     namespace: dict[str, object] = {"torch": torch, "F": F}
-    exec(compile(found[0], f"{NOTEBOOK.name}: Algorithm 1", "exec"), namespace)
+    exec(compile(source, f"{NOTEBOOK.name}: Algorithm 1", "exec"), namespace)
     return namespace["algorithm_1"]  # type: ignore[return-value]
 
 
-def run_both(config: ToyGANConfig, steps: int, loop_k: int | None = None) -> tuple[ToyGAN, list]:
+def run_both(
+    config: ToyGANConfig,
+    steps: int,
+    loop_k: int | None = None,
+    mutate: Callable[[str], str] | None = None,
+) -> tuple[ToyGAN, list]:
     """ToyGAN trained ``steps`` iterations, and the notebook's loop from the same start."""
     gan = ToyGAN(config)
     G, D = copy.deepcopy(gan.G), copy.deepcopy(gan.D)
@@ -46,7 +58,7 @@ def run_both(config: ToyGANConfig, steps: int, loop_k: int | None = None) -> tup
     opt_g = torch.optim.Adam(G.parameters(), lr=config.lr_g, betas=config.betas_g, fused=True)
     gen = make_generator(config.seed)
     dim = config.net.noise_dim
-    notebook_loop()(
+    notebook_loop(mutate)(
         G,
         D,
         opt_d,
@@ -74,7 +86,7 @@ def test_the_notebook_loop_and_toygan_give_identical_weights(k: int) -> None:
 
 
 def test_the_identity_holds_for_the_fifty_line_gans_nets() -> None:
-    """The minimax D on groups of 100 and raw units: still the same loop."""
+    """The minibatch D on groups of 100 and raw units: still the same loop."""
     config = ToyGANConfig.reference(seed=2)
     _, pairs = run_both(config, steps=25)
     assert all(torch.equal(ours, theirs) for ours, theirs in pairs)
@@ -104,6 +116,18 @@ def test_a_different_loop_gives_different_weights(change: dict, loop_k: int | No
     settings = {"loss": "non-saturating", "lr_decay_steps": 0, "batch_size": 128, "seed": 4}
     config = ToyGANConfig(**{**settings, **change})
     _, pairs = run_both(config, steps=15, loop_k=loop_k)
+    assert not all(torch.equal(ours, theirs) for ours, theirs in pairs)
+
+
+def test_a_loop_without_zero_grad_for_g_gives_different_weights() -> None:
+    """G's gradients would pile up over the iterations: the comparison sees it."""
+
+    def drop_zero_grad(cell: str) -> str:
+        assert cell.count("opt_g.zero_grad()") == 1
+        return cell.replace("opt_g.zero_grad()", "pass")
+
+    settings = {"loss": "non-saturating", "lr_decay_steps": 0, "batch_size": 128, "seed": 4}
+    _, pairs = run_both(ToyGANConfig(**settings), steps=15, mutate=drop_zero_grad)
     assert not all(torch.equal(ours, theirs) for ours, theirs in pairs)
 
 
