@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from ganlib.plane.metrics import mode_metrics
+from ganlib.plane.models import PlaneNetConfig
 from ganlib.plane.targets import TARGETS
 from ganlib.plane.training import DEFAULT_EMA, DEFAULT_REMEDY, REMEDIES, PlaneGANConfig
 
@@ -86,12 +87,22 @@ def test_each_remedy_is_plain_training_with_one_change(bench) -> None:
     assert plain.ema_decay == 0, "plain training evaluates G itself"
     default = bench.config_for("default", 3)
     assert default == PlaneGANConfig(seed=3)
-    # the defaults: the default remedy, and the moving average of G is what is evaluated
-    assert default == dataclasses.replace(
+    averaged = bench.config_for("averaged", 3)
+    # "averaged": the default remedy, and the moving average of G is what is evaluated
+    assert averaged == dataclasses.replace(
         bench.config_for(DEFAULT_REMEDY, 3), ema_decay=DEFAULT_EMA
     )
     assert DEFAULT_EMA > 0
-    assert bench.check_setups(list(bench.SETUPS)) == ["plain", *REMEDIES, "default"]
+    # the defaults: that, with a G that starts spread out and twice the learning rates
+    assert default == dataclasses.replace(
+        averaged,
+        noise="uniform",
+        lr_d=2 * averaged.lr_d,
+        lr_g=2 * averaged.lr_g,
+        net=PlaneNetConfig(g_init="he"),
+    )
+    assert default.lr_d == 3 * default.lr_g, "still two time scales"
+    assert bench.check_setups(list(bench.SETUPS)) == ["plain", *REMEDIES, "averaged", "default"]
     with pytest.raises(SystemExit, match="unknown setup"):
         bench.check_setups(["plain", "unrolled"])
 

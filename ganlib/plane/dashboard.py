@@ -164,8 +164,9 @@ class PlaneDashboard(Dashboard):
     Parameters
     ----------
     config : PlaneGANConfig, optional
-        The game's starting settings (default: ``PlaneGANConfig()``, two time scales and an
-        EMA of G on the ring; notebook 03 starts from ``PlaneGANConfig.plain()``).
+        The game's starting settings (default: ``PlaneGANConfig()``, two time scales, a
+        spread-out G and an EMA of G on the ring; notebook 03 starts from
+        ``PlaneGANConfig.plain()``).
     settings : DashboardSettings, optional
         Chunk length and the learning-rate slider range (``figsize`` defaults to
         :data:`FIGSIZE`).

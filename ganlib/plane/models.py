@@ -45,6 +45,8 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
 #: What D sees: each point alone, or each point with its group's minibatch std.
 D_KINDS: tuple[str, ...] = ("per-sample", "minibatch-std")
 MBSTD_EPS = 1e-8
+#: How G's hidden layers are initialised (:class:`PlaneNetConfig`, :func:`he_init`).
+G_INITS: tuple[str, ...] = ("pytorch", "he")
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,10 @@ class PlaneNetConfig:
         :class:`PlaneDiscriminator` or :class:`MinibatchStdDiscriminator`.
     group : int
         Samples per minibatch-std group; the batch size must be a multiple of it.
+    g_init : {"pytorch", "he"}
+        How G's hidden layers start: PyTorch's ``nn.Linear`` default, or He et al.'s (2015)
+        variance-preserving :math:`w \\sim \\mathcal{N}(0, 2 / ((1 + a^2)\\,n_{in}))` (see
+        :func:`he_init`).
     """
 
     g_hidden: tuple[int, ...] = (128, 128, 128)
@@ -68,6 +74,7 @@ class PlaneNetConfig:
     activation: str = "leaky_relu"
     d_kind: str = "per-sample"
     group: int = 8
+    g_init: str = "pytorch"
 
     def __post_init__(self) -> None:
         self.validate()
@@ -80,6 +87,7 @@ class PlaneNetConfig:
         check_choice("net.activation", self.activation, tuple(ACTIVATIONS))
         check_choice("net.d_kind", self.d_kind, D_KINDS)
         check_int("net.group", self.group, 2, 100_000)
+        check_choice("net.g_init", self.g_init, G_INITS)
 
 
 def mlp(n_in: int, hidden: tuple[int, ...], activation: str, n_out: int) -> nn.Sequential:
@@ -93,12 +101,34 @@ def mlp(n_in: int, hidden: tuple[int, ...], activation: str, n_out: int) -> nn.S
     return nn.Sequential(*layers)
 
 
+def he_init(net: nn.Sequential, activation: str) -> None:
+    r"""Redraw the weights of every hidden ``Linear`` of ``net`` from He et al. (2015).
+
+    :math:`w \sim \mathcal{N}(0, \mathrm{gain}^2 / n_{in})` with the gain of ``activation``
+    (:math:`\sqrt{2 / (1 + a^2)}` for a leaky ReLU of slope :math:`a`), which keeps the
+    variance of the activations about the same from layer to layer. PyTorch's default draws
+    :math:`w \sim U(\pm 1/\sqrt{n_{in}})`, a variance of :math:`1 / (3 n_{in})`: each leaky-ReLU
+    layer then divides the variance by about 6, and a fresh G maps the whole noise plane into a
+    blob a few hundredths wide. With He's weights in the hidden layers (biases and the output
+    layer keep PyTorch's default), a fresh G already spreads its samples over a few tenths,
+    so every mode of the ring has a part of the noise plane near it from the first step.
+    Draws from the global RNG (the game seeds it).
+    """
+    linears = [m for m in net if isinstance(m, nn.Linear)]
+    slope = 0.01 if activation == "leaky_relu" else 0.0
+    kind = {"leaky_relu": "leaky_relu", "relu": "relu", "tanh": "tanh"}.get(activation, "relu")
+    for layer in linears[:-1]:
+        nn.init.kaiming_normal_(layer.weight, a=slope, nonlinearity=kind)
+
+
 class PlaneGenerator(nn.Module):
     r"""G: noise ``(N, 2)`` → points ``(N, 2)``, :math:`x = G(z; \theta_g)`."""
 
     def __init__(self, config: PlaneNetConfig) -> None:
         super().__init__()
         self.net = mlp(NOISE_DIM, config.g_hidden, config.activation, 2)
+        if config.g_init == "he":
+            he_init(self.net, config.activation)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         """``(N, 2)`` → ``(N, 2)``."""

@@ -8,8 +8,9 @@ and the curves up to that step, with the axes limits and layers the live figure 
 animation.
 
 The series ships one run, the dashboard's defaults (``PlaneGANConfig()``, seed 0, the ring of
-eight modes) for 4,000 steps: G's points spread round the ring, cover all eight modes by step
-1,500, lose three of them for a moment near step 3,250 and win them back. It was made by::
+eight modes) for 4,000 steps: G starts spread out at the centre, its points reach the ring and
+cover all eight modes from step 600 on, and the seams between them thin until at least 90 % of
+the points are high quality, from about step 1,550. It was made by::
 
     python -m ganlib.plane.replay --out ganlib/plane/recordings/plane_default.npz
 

@@ -35,7 +35,7 @@ def test_widgets_start_at_the_config_and_the_status_shows_step_0(dash: PlaneDash
     assert (dash.lr_d.value, dash.lr_g.value) == (pytest.approx(c.lr_d), pytest.approx(c.lr_g))
     assert (dash.k.value, dash.batch_size.value, dash.loss.value) == (c.k, c.batch_size, c.loss)
     assert (dash.optimizer.value, dash.r1_gamma.value) == (c.optimizer, c.r1_gamma)
-    assert (dash.target.value, dash.noise.value, dash.d_kind.value) == ("ring", "normal",
+    assert (dash.target.value, dash.noise.value, dash.d_kind.value) == ("ring", "uniform",
                                                                          "per-sample")  # fmt: skip
     assert dash.status_text.startswith("step 0 · modes 0/8 · high quality ")
     assert set(dash.layers) == set(LAYERS)

@@ -84,3 +84,26 @@ def test_batches_must_fill_whole_groups() -> None:
 def test_bad_architectures_are_refused(kwargs: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         PlaneNetConfig(**kwargs)
+
+
+def test_he_init_draws_hidden_weights_with_he_variance_and_spreads_a_fresh_g() -> None:
+    torch.manual_seed(0)
+    pytorch = PlaneGenerator(PlaneNetConfig())
+    torch.manual_seed(0)
+    he = PlaneGenerator(PlaneNetConfig(g_init="he"))
+    linears = [m for m in he.net if isinstance(m, torch.nn.Linear)]
+    for layer in linears[:-1]:  # He et al.: std = sqrt(2 / (1 + 0.01^2)) / sqrt(fan_in)
+        want = (2 / (1 + 0.01**2)) ** 0.5 / layer.in_features**0.5
+        assert float(layer.weight.detach().std()) == pytest.approx(want, rel=0.1)
+    default = [m for m in pytorch.net if isinstance(m, torch.nn.Linear)]
+    # the output layer keeps PyTorch's U(+-1/sqrt(fan_in)) (std 1/sqrt(3 fan_in)); biases too
+    assert float(linears[-1].weight.detach().std()) == pytest.approx(1 / (3 * 128) ** 0.5, rel=0.3)
+    assert float(linears[-1].weight.detach().abs().max()) <= 1 / 128**0.5
+    z = torch.randn(5_000, 2, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        spread_he, spread_pytorch = float(he(z).std(0).min()), float(pytorch(z).std(0).max())
+    assert spread_pytorch < 0.06, "PyTorch's default: a fresh G is a blob a few hundredths wide"
+    assert spread_he > 3 * spread_pytorch, "He's: spread over tenths"
+    assert float(default[0].weight.detach().abs().max()) <= 1 / 2**0.5  # PyTorch's bound, fan_in 2
+    with pytest.raises(ValueError, match=r"net\.g_init"):
+        PlaneNetConfig(g_init="xavier")

@@ -39,7 +39,7 @@ def test_the_library_runs_the_loop_written_by_hand() -> None:
         # (1) D: ascend log D(x) + log(1 - D(G(z))), i.e. descend the two cross-entropies
         x = target.sample(m, gen)
         with torch.no_grad():
-            fake = G(sample_noise("normal", m, gen))
+            fake = G(sample_noise(config.noise, m, gen))
         logits = D(torch.cat([x, fake]))
         d_loss = F.binary_cross_entropy_with_logits(logits[:m], ones)
         d_loss = d_loss + F.binary_cross_entropy_with_logits(logits[m:], zeros)
@@ -47,7 +47,7 @@ def test_the_library_runs_the_loop_written_by_hand() -> None:
         d_loss.backward()
         opt_d.step()
         # (2) G: descend the non-saturating loss -log D(G(z)) on fresh noise
-        g_loss = F.binary_cross_entropy_with_logits(D(G(sample_noise("normal", m, gen))), ones)
+        g_loss = F.binary_cross_entropy_with_logits(D(G(sample_noise(config.noise, m, gen))), ones)
         opt_g.zero_grad()
         g_loss.backward()
         opt_g.step()
@@ -205,7 +205,7 @@ def test_the_evaluated_generator_is_the_moving_average_and_the_view_draws_g() ->
         for weights in history:
             expected = 0.99 * expected + 0.01 * weights[name]
         torch.testing.assert_close(mine, expected, rtol=1e-5, atol=1e-6)
-    z = sample_noise("normal", 500, make_generator(4 + 1))  # the evaluation stream, fresh
+    z = sample_noise(gan.config.noise, 500, make_generator(4 + 1))  # the evaluation stream, fresh
     with torch.no_grad():
         averaged, trained = gan.G_ema(z).double().numpy(), gan.G(z).double().numpy()
     assert not np.allclose(averaged, trained)
