@@ -68,7 +68,7 @@ IMAGE_SIZE = 28 * 28
 ARCHITECTURES: tuple[str, ...] = ("keras_gan", "tutorial_mlp", "keras_gan_dropout", "dcgan")
 DEFAULT_ARCH = "keras_gan"
 #: Names used before the public names (old checkpoints and records still load).
-ARCH_ALIASES = {"seed000": "tutorial_mlp", "mlp": "keras_gan_dropout"}
+ARCH_ALIASES = {"mlp": "keras_gan_dropout"}
 DEFAULT_LATENT_DIM = {
     "tutorial_mlp": 128,
     "keras_gan": 100,
