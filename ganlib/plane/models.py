@@ -105,13 +105,13 @@ def he_init(net: nn.Sequential, activation: str) -> None:
     r"""Redraw the weights of every hidden ``Linear`` of ``net`` from He et al. (2015).
 
     :math:`w \sim \mathcal{N}(0, \mathrm{gain}^2 / n_{in})` with the gain of ``activation``
-    (:math:`\sqrt{2 / (1 + a^2)}` for a leaky ReLU of slope :math:`a`), which keeps the
-    variance of the activations about the same from layer to layer. PyTorch's default draws
-    :math:`w \sim U(\pm 1/\sqrt{n_{in}})`, a variance of :math:`1 / (3 n_{in})`: each leaky-ReLU
-    layer then divides the variance by about 6, and a fresh G maps the whole noise plane into a
-    blob a few hundredths wide. With He's weights in the hidden layers (biases and the output
-    layer keep PyTorch's default), a fresh G already spreads its samples over a few tenths,
-    so every mode of the ring has a part of the noise plane near it from the first step.
+    (:math:`\sqrt{2 / (1 + a^2)}` for a leaky ReLU of slope :math:`a`; ReLU's for ELU), which
+    keeps the variance of the activations about the same from layer to layer. PyTorch's default
+    draws :math:`w \sim U(\pm 1/\sqrt{n_{in}})`, a variance of :math:`1 / (3 n_{in})`: each
+    leaky-ReLU layer then divides the variance by about 6, and a fresh G maps the whole noise
+    plane into a blob a few hundredths wide. With He's weights in the hidden layers (biases and
+    the output layer keep PyTorch's default), a fresh G already spreads its samples over a few
+    tenths, so every mode of the ring has a part of the noise plane near it from the first step.
     Draws from the global RNG (the game seeds it).
     """
     linears = [m for m in net if isinstance(m, nn.Linear)]
