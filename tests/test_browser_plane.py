@@ -91,6 +91,23 @@ def _changes(page, canvas, before: str, what: str, timeout_s: float = 30.0) -> s
     raise AssertionError(f"the dashboard's canvas did not change after {what}")
 
 
+def _settled(page, canvas, quiet_s: float = 1.0, timeout_s: float = 30.0) -> str:
+    """The canvas's pixels once they have not changed for ``quiet_s`` (a frame the play loop
+    sent before Pause may still be on its way; comparing against it would race)."""
+    from tests.browser import page as ui
+
+    deadline = time.monotonic() + timeout_s
+    last, since = ui.canvas_data_url(canvas), time.monotonic()
+    while time.monotonic() < deadline:
+        page.wait_for_timeout(200)
+        now = ui.canvas_data_url(canvas)
+        if now != last:
+            last, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet_s:
+            return now
+    raise AssertionError(f"the dashboard's canvas kept changing for {timeout_s:.0f} s")
+
+
 def _drag_to_end(page, slider, right: bool) -> None:
     from tests.browser import page as ui
 
@@ -177,12 +194,15 @@ def test_notebook_03_runs_and_its_dashboard_responds(lab: LabServer) -> None:
 
             # every layer off and back on (G has reached the ring: D* has contours by now);
             # each switch must change the picture
+            pixels = _settled(page, canvas)
             for name in LAYERS:
                 switch = dash.locator(".widget-checkbox", has_text=name).locator("input")
                 switch.uncheck()
-                pixels = _changes(page, canvas, pixels, f"hiding {name}")
+                _changes(page, canvas, pixels, f"hiding {name}")
+                pixels = _settled(page, canvas)
                 switch.check()
-                pixels = _changes(page, canvas, pixels, f"showing {name}")
+                _changes(page, canvas, pixels, f"showing {name}")
+                pixels = _settled(page, canvas)
 
             # extreme settings: lr = 1 (the sliders' right end), batch 1, k = 20
             sliders = dash.locator(".widget-slider")  # in order: lr_D, lr_G, k, batch
