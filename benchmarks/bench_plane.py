@@ -228,8 +228,8 @@ def main() -> None:
         f"reached = all 8 modes covered and >= {MIN_HQ:.0%} high-quality samples (10,000 samples) "
         f"at every check (every {CHECK_EVERY} steps) for {HOLD_S:.0f} s of training; times are "
         f"training wall time, checks excluded; cap {cap:.0f} s; the defaults: {DEFAULT_REMEDY} "
-        f"({PlaneGANConfig().describe()}) with a G that starts spread out (He init, "
-        f"{PlaneGANConfig().noise} noise) and a moving average of G"
+        f"with a G that starts spread out and a moving average of G "
+        f"({PlaneGANConfig().describe()})"
     )
     results: dict[str, list[Run]] = {name: [] for name in names}
     first = args.first_seed

@@ -102,6 +102,9 @@ def test_each_remedy_is_plain_training_with_one_change(bench) -> None:
         net=PlaneNetConfig(g_init="he"),
     )
     assert default.lr_d == 3 * default.lr_g, "still two time scales"
+    # the tables' headers name what differs: the noise and G's initialisation too
+    assert default.describe().endswith("uniform noise, G init he")
+    assert averaged.describe().endswith("normal noise, G init pytorch")
     assert bench.check_setups(list(bench.SETUPS)) == ["plain", *REMEDIES, "averaged", "default"]
     with pytest.raises(SystemExit, match="unknown setup"):
         bench.check_setups(["plain", "unrolled"])

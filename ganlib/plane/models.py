@@ -116,7 +116,7 @@ def he_init(net: nn.Sequential, activation: str) -> None:
     """
     linears = [m for m in net if isinstance(m, nn.Linear)]
     slope = 0.01 if activation == "leaky_relu" else 0.0
-    kind = {"leaky_relu": "leaky_relu", "relu": "relu", "tanh": "tanh"}.get(activation, "relu")
+    kind = activation if activation in ("leaky_relu", "relu", "tanh") else "relu"
     for layer in linears[:-1]:
         nn.init.kaiming_normal_(layer.weight, a=slope, nonlinearity=kind)
 

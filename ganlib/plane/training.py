@@ -147,11 +147,12 @@ class PlaneGANConfig(GameConfig):
         return cls.plain(seed=seed, **{**change, **settings})
 
     def describe(self) -> str:
-        """The settings that differ between plain training and the remedies, on one line."""
+        """The settings that differ between plain training, the remedies and the defaults, on
+        one line."""
         return (
             f"lr_D {self.lr_d:g}, lr_G {self.lr_g:g}, k {self.k}, batch {self.batch_size}, "
             f"{self.loss}, D {self.net.d_kind}, R1 γ {self.r1_gamma:g}, τ {self.lr_decay_steps}, "
-            f"EMA {self.ema_decay:g}"
+            f"EMA {self.ema_decay:g}, {self.noise} noise, G init {self.net.g_init}"
         )
 
     @property
