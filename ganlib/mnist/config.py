@@ -56,6 +56,13 @@ class MNISTGANConfig:
     one_d_call : score the real and the fake batch in one call of D in the ``"joint"`` and
         ``"tutorial"`` loops (:mod:`ganlib.mnist.steps`): the same maths, faster on a CPU;
         ``False`` (the default) calls D once per batch, as the reference loops do.
+    r1_gamma : :math:`\\gamma` of the R1 penalty (Mescheder et al. 2018): D's loss adds
+        :math:`\\tfrac{\\gamma}{2}\\,\\mathbb{E}_x \\lVert \\nabla_x \\ell(x) \\rVert^2` on the
+        real batch, which flattens D's logit around the real digits so that it cannot grow sharp
+        spikes there; 0 (the default) turns it off.
+    r1_every : the penalty every ``r1_every``-th D step only, weighted by ``r1_every`` ("lazy"
+        regularisation, Karras et al. 2020): the same expected penalty for a fraction of its
+        cost (a second backward pass through D). 1: every D step.
     cuda_graph : on a CUDA device, capture one iteration in a CUDA graph and replay it
         (:mod:`ganlib.mnist.cuda_graph`); elsewhere, or for an iteration that draws random
         numbers inside (dropout, augmentation), the plain loop runs and a note says why. The
@@ -82,6 +89,8 @@ class MNISTGANConfig:
     ema_decay: float = 0.0
     one_d_call: bool = False
     cuda_graph: bool = False
+    r1_gamma: float = 0.0
+    r1_every: int = 1
 
     def __post_init__(self) -> None:
         if isinstance(self.arch, str):
@@ -127,6 +136,8 @@ class MNISTGANConfig:
             check_float(name, getattr(self, name), 0.0, 1.0, high_open=True)
         check_float("augment_p", self.augment_p, 0.0, 1.0)
         check_float("ema_decay", self.ema_decay, 0.0, 1.0, high_open=True)
+        check_float("r1_gamma", self.r1_gamma, 0.0, 1e4)
+        check_int("r1_every", self.r1_every, 1, 10**6)
         check_bool("one_d_call", self.one_d_call)
         check_bool("cuda_graph", self.cuda_graph)
         if self.one_d_call and self.loop == "keras_gan":
@@ -143,8 +154,8 @@ class MNISTGANConfig:
     def from_dict(cls, values: Mapping[str, Any]) -> MNISTGANConfig:
         """Inverse of :meth:`to_dict`; unknown keys raise ``ValueError``. A record without
         ``loop`` (written before the loops had names) was trained with ``"joint"``; one
-        without ``augment_p``, ``ema_decay``, ``one_d_call`` or ``cuda_graph`` used none of
-        them."""
+        without ``augment_p``, ``ema_decay``, ``one_d_call``, ``cuda_graph`` or ``r1_gamma``
+        used none of them."""
         known = {f.name for f in fields(cls)}
         unknown = set(values) - known
         if unknown:

@@ -14,7 +14,8 @@ a single launch. What a graph needs, and how :mod:`ganlib.mnist.training` provid
   iterations, as in the plain loop (the whole data set and its per-epoch permutation are on
   the device too);
 * **no random numbers inside**: dropout masks and DiffAugment's offsets would be frozen into
-  the graph, so an iteration that draws them (:func:`why_not`) runs the plain loop;
+  the graph, so an iteration that draws them (:func:`why_not`) runs the plain loop; so does
+  lazy R1, whose iterations are not all the same;
 * **optimisers with their step count on the device** (``capturable=True``).
 
 Capturing needs a few warm-up iterations (CUDA's libraries choose their kernels then); they
@@ -50,6 +51,8 @@ def why_not(step: GANStep, device: torch.device) -> str | None:
         return "DiffAugment draws random offsets inside the iteration (augment_p > 0)"
     if any(isinstance(m, SeededDropout) and m.p > 0 for m in step.D.modules()):
         return "the discriminator's dropout draws random masks inside the iteration"
+    if step.config.r1_gamma > 0 and step.config.r1_every > 1:
+        return "lazy R1 (r1_every > 1) makes one iteration in r1_every differ from the others"
     return None
 
 

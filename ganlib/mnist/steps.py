@@ -36,7 +36,16 @@ BatchNorm, so each image's score depends on that image alone), computed with mat
 The generator step differentiates only with respect to G's parameters
 (``torch.autograd.grad``), so no gradient of D's weights is computed for it. With
 ``config.augment_p > 0`` every image D sees, real or generated, in both updates, goes through
-DiffAugment first (:mod:`ganlib.mnist.augment`), with its own seeded random stream.
+DiffAugment first (:mod:`ganlib.mnist.augment`), with its own seeded random stream. With
+``config.r1_gamma > 0`` every ``config.r1_every``-th D step adds the R1 penalty on the real batch
+(:func:`ganlib.core.losses.r1_penalty`), weighted by ``r1_every``:
+
+.. math::
+    L_D + \\frac{\\gamma\\, n_{R1}}{2}\\,\\frac{1}{m}\\sum_i
+    \\lVert \\nabla_{x_i} \\ell(x_i) \\rVert^2 .
+
+The reported :math:`L_D` leaves the penalty out, so that it still reads :math:`\\ln 4` at
+:math:`D = 1/2`.
 
 :class:`GANStep` draws no random numbers of its own except DiffAugment's and dropout's: the
 real batches and the noise are its arguments, so :mod:`ganlib.mnist.training` draws them from
@@ -50,7 +59,12 @@ from collections.abc import Iterable
 
 import torch
 
-from ganlib.core.losses import discriminator_loss, discriminator_loss_term, generator_loss
+from ganlib.core.losses import (
+    discriminator_loss,
+    discriminator_loss_term,
+    generator_loss,
+    r1_penalty,
+)
 from ganlib.mnist.augment import DiffAugmentConfig, diff_augment
 from ganlib.mnist.config import MNISTGANConfig
 from ganlib.mnist.models import Discriminator, Generator
@@ -124,12 +138,26 @@ class GANStep:
         self.augment = DiffAugmentConfig(p=config.augment_p) if config.augment_p > 0 else None
         self.augment_rng = augment_rng
         self.fake: torch.Tensor | None = None  # the "tutorial" loop's fakes, for its G step
+        #: D steps taken so far; the trainer sets it from the iteration count (lazy R1's clock)
+        self.d_steps = 0
 
     def seen(self, images: torch.Tensor) -> torch.Tensor:
         """What D is shown: :math:`T(x)` with DiffAugment on, else the images themselves."""
         if self.augment is None:
             return images
         return diff_augment(images, self.augment, self.augment_rng)
+
+    def r1_due(self) -> bool:
+        """Count one D step; whether it adds the R1 penalty (every ``r1_every``-th, if any)."""
+        self.d_steps += 1
+        c = self.config
+        return c.r1_gamma > 0 and self.d_steps % c.r1_every == 0
+
+    def with_r1(self, loss: torch.Tensor, logits: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+        """``loss`` plus the lazy R1 penalty :math:`(\\gamma n_{R1} / 2) R_1` of ``logits =
+        D(real)``, where ``real`` was marked ``requires_grad`` before D saw it."""
+        c = self.config
+        return loss + 0.5 * c.r1_gamma * c.r1_every * r1_penalty(logits, real)
 
     @staticmethod
     def _adam_step(opt: torch.optim.Optimizer, loss: torch.Tensor) -> None:
@@ -147,14 +175,17 @@ class GANStep:
         of the real and the fake batch (detached).
         """
         c = self.config
+        r1 = self.r1_due()
         if c.loop == "keras_gan":
             self.G.eval()  # generator.predict: BatchNorm in inference mode
             with torch.no_grad():
                 fake = self.G(z)
             self.G.train()
-            real_logits = self.D(self.seen(x))  # D.train_on_batch(real, ones): one Adam step
+            real = self.real_input(x, r1)
+            real_logits = self.D(real)  # D.train_on_batch(real, ones): one Adam step
             real_loss = discriminator_loss_term(real_logits, True, c.loss)
-            self._adam_step(self.opt_d, real_loss)
+            penalised = self.with_r1(real_loss, real_logits, real) if r1 else real_loss
+            self._adam_step(self.opt_d, penalised)
             fake_logits = self.D(self.seen(fake))  # D.train_on_batch(fake, zeros): a second step
             fake_loss = discriminator_loss_term(fake_logits, False, c.loss)
             self._adam_step(self.opt_d, fake_loss)
@@ -166,14 +197,20 @@ class GANStep:
         else:  # "joint"
             with torch.no_grad():
                 fake = self.G(z)  # m samples from p_g (G in training mode)
+        real = self.real_input(x, r1)
         if c.one_d_call:  # one pass over both batches: the same sums, larger matrix products
-            real_logits, fake_logits = self.D(torch.cat([self.seen(x), self.seen(fake)])).chunk(2)
+            real_logits, fake_logits = self.D(torch.cat([real, self.seen(fake)])).chunk(2)
         else:
-            real_logits, fake_logits = self.D(self.seen(x)), self.D(self.seen(fake))
+            real_logits, fake_logits = self.D(real), self.D(self.seen(fake))
         # -log D(x) (label 1) plus -log(1 - D(G(z))) (label 0): ln 4 at D = 1/2
         loss = discriminator_loss(real_logits, fake_logits, c.loss)
-        self._adam_step(self.opt_d, loss)
+        self._adam_step(self.opt_d, self.with_r1(loss, real_logits, real) if r1 else loss)
         return loss.detach(), real_logits.detach(), fake_logits.detach()
+
+    def real_input(self, x: torch.Tensor, r1: bool) -> torch.Tensor:
+        """What D sees of the real batch; marked for an input gradient when R1 is due."""
+        real = self.seen(x)
+        return real.detach().requires_grad_(True) if r1 else real
 
     def g_step(self, z: torch.Tensor | None) -> torch.Tensor:
         """Descend L_G on ``G(z)`` (fresh noise), or on the tutorial's fakes when ``z`` is None.

@@ -118,6 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"export a moving average of G's weights, e.g. 0.999 (default {d.ema_decay:g}: off)")
     add("--one-d-call", action="store_true", default=None, dest="one_d_call",
         help="score real and fake images in one call of D (joint and tutorial loops)")
+    add("--r1", type=float, default=None, dest="r1_gamma", metavar="GAMMA",
+        help=f"R1 penalty (GAMMA/2) E|grad_x logit|^2 on real images (default {d.r1_gamma:g}: off)")
+    add("--r1-every", type=int, default=None, dest="r1_every", metavar="N",
+        help=f"lazy R1: every N-th D step, weighted by N (default {d.r1_every})")
     add("--cuda-graph", action="store_true", default=None, dest="cuda_graph",
         help="on CUDA, replay each iteration from a CUDA graph (else: the plain loop)")
     # fmt: on
@@ -282,6 +286,7 @@ def _export(
         "training_seconds": round(result.history["seconds"][-1], 1),
         "data": f"{result.data.get('source', '?')} ({result.data.get('n_images', 0):,} images)",
         "augment": f"DiffAugment p={c.augment_p:g}" if c.augment_p > 0 else "none",
+        "r1": f"gamma {c.r1_gamma:g}, every {c.r1_every} D steps" if c.r1_gamma > 0 else "none",
         "exported": f"EMA of G, decay {c.ema_decay:g}" if c.ema_decay > 0 else "G itself",
     }
     try:

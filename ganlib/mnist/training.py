@@ -223,6 +223,7 @@ class _Trainer(RunRecords):
     def iteration(self) -> None:
         """One iteration of Algorithm 1 (k D steps, one G step), then the averaged G moves."""
         inputs = self.draw_inputs()
+        self.step.d_steps = self.result.step * self.config.k  # lazy R1's clock, from the step
         if self._graph_pending:  # capture at the first iteration (after a resume, too)
             self._graph_pending = False
             self.graphed = graph_or_none(self.step, inputs, self.device, tqdm.write)

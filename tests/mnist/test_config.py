@@ -48,6 +48,10 @@ def tiny(**changes) -> MNISTGANConfig:
         ({"one_d_call": 1}, "one_d_call"),
         ({"cuda_graph": "yes"}, "cuda_graph"),
         ({"one_d_call": True, "loop": "keras_gan"}, "one_d_call"),
+        ({"r1_gamma": -1.0}, "r1_gamma"),
+        ({"r1_gamma": float("inf")}, "r1_gamma"),
+        ({"r1_every": 0}, "r1_every"),
+        ({"r1_every": 1.5}, "r1_every"),
     ],
 )
 def test_config_validation_names_the_setting(changes: dict, name: str) -> None:
@@ -93,9 +97,10 @@ def test_a_record_without_a_loop_was_trained_with_the_joint_loop() -> None:
 
 def test_a_record_without_the_new_settings_used_none_of_them() -> None:
     record = MNISTGANConfig().to_dict()
-    for key in ("augment_p", "ema_decay", "one_d_call", "cuda_graph"):
+    for key in ("augment_p", "ema_decay", "one_d_call", "cuda_graph", "r1_gamma", "r1_every"):
         del record[key]
     config = MNISTGANConfig.from_dict(record)
     assert (config.augment_p, config.ema_decay, config.one_d_call, config.cuda_graph) == (
         0.0, 0.0, False, False,
     )  # fmt: skip
+    assert (config.r1_gamma, config.r1_every) == (0.0, 1)

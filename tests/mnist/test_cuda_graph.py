@@ -109,6 +109,8 @@ def test_the_warm_up_is_undone_in_place(images: torch.Tensor, resumed: bool) -> 
         ({}, "cpu", "need a CUDA device"),
         ({"augment_p": 0.5, "arch": "dcgan"}, "cuda", "DiffAugment"),
         ({"arch": "keras_gan_dropout"}, "cuda", "dropout"),
+        ({"r1_gamma": 1.0, "r1_every": 4}, "cuda", "lazy R1"),
+        ({"r1_gamma": 1.0, "r1_every": 1}, "cuda", None),
         ({}, "cuda", None),
     ],
 )

@@ -67,6 +67,8 @@ RESUME_CASES = {
     "keras_gan_dropout": {"arch": "keras_gan_dropout"},
     "tutorial_mlp": {"arch": "tutorial_mlp"},
     "dcgan+augment+ema": {"arch": "dcgan", "augment_p": 0.5, "ema_decay": 0.9},
+    # lazy R1 every 4th D step: the checkpoint at step 6 falls between two penalised steps
+    "dcgan+lazy R1": {"arch": "dcgan", "r1_gamma": 2.0, "r1_every": 4, "one_d_call": True},
 }
 
 
