@@ -103,7 +103,6 @@ def test_the_tutorial_g_step_needs_its_fakes() -> None:
         GANStep(config, G, D, CPU).g_step(None)
 
 
-
 def _linear_d_step(linear: torch.nn.Linear, loop: str, r1_gamma: float, one_d_call: bool):
     """A GANStep whose D has a logit linear in x (a copy of ``linear``), with plain SGD (lr 1)
     in place of Adam, so that the weight change is the gradient itself."""
