@@ -142,8 +142,9 @@ def test_the_records_hold_the_numbers_measured_now(name, judged) -> None:
     assert quality["seed"] == 0
     for judge, r in judged[name]["judges"].items():
         recorded = quality["judges"][judge]
-        np.testing.assert_allclose(recorded["label_fractions"], r["label_fractions"], atol=1e-12)
-        assert recorded["frechet_distance"] == pytest.approx(r["frechet_distance"], rel=1e-5)
+        # another CPU rounds a few logits differently: allow two of 10,000 labels to flip
+        np.testing.assert_allclose(recorded["label_fractions"], r["label_fractions"], atol=2.5e-4)
+        assert recorded["frechet_distance"] == pytest.approx(r["frechet_distance"], rel=1e-4)
     again = judged[name]["memorisation"]["fraction_closer"]
     assert quality["memorisation"]["fraction_closer"] == pytest.approx(again)
 
