@@ -10,7 +10,8 @@ so that a reader without a kernel sees the evidence, and the live dashboard is l
 4. a two-bump target: :func:`mass_shares`.
 
 :func:`plot_runs` draws the curves of several runs side by side; :func:`median_between` reads a
-curve over a window of steps.
+curve over a window of steps. :func:`run_measuring_g` measures G itself beside its moving average
+on one run (the ablation of notebook 02's section 3).
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
+from ganlib.core.device import make_generator
 from ganlib.core.losses import generator_loss
+from ganlib.toy.js_estimate import JS_SAMPLES, js_from_samples
 from ganlib.toy.plots import projector_style, reference_style
 from ganlib.toy.training import ToyGAN, ToyGANConfig, ToyHistory
 
@@ -38,6 +41,37 @@ def run_all(
         gan.train(steps, record_every=record_every)
         runs[name] = gan
     return runs
+
+
+def run_measuring_g(
+    config: ToyGANConfig, steps: int, record_every: int = 100
+) -> tuple[ToyGAN, ToyHistory]:
+    """Train ``config`` as :func:`run_all` does, and measure G itself beside its moving average.
+
+    The moving average of G's weights changes nothing in training (``ema_decay=0`` trains
+    exactly the same G), so one run gives both: the trained :class:`ToyGAN`, whose history
+    measures the average (:attr:`ToyGAN.G_eval`), and a :class:`ToyHistory` of G itself at the
+    same steps, its ``mean``, ``std`` and ``js`` on :data:`JS_SAMPLES` draws of one fixed noise
+    sample (its own seeded stream, so the training is untouched; the other fields stay empty).
+    Notebook 02's ablation uses it for "no moving average".
+    """
+    gan = ToyGAN(config)
+    z = gan.noise(JS_SAMPLES, make_generator(config.seed + 4))  # (JS_SAMPLES, noise_dim)
+    itself = ToyHistory()
+
+    def measure() -> None:
+        with torch.no_grad():
+            x = gan.G(z).reshape(-1).double().cpu().numpy()
+        itself.step.append(gan.step)
+        itself.mean.append(float(x.mean()))
+        itself.std.append(float(x.std()))
+        itself.js.append(js_from_samples(x, gan.target))
+
+    measure()
+    while gan.step < steps and gan.diverged is None:
+        gan.train(min(record_every, steps - gan.step), record_every=record_every)
+        measure()
+    return gan, itself
 
 
 def median_between(history: ToyHistory, field: str, first: int, last: int) -> float:
@@ -76,12 +110,15 @@ def mass_shares(samples: np.ndarray, edges: Sequence[float]) -> np.ndarray:
 
 
 def plot_runs(
-    runs: Mapping[str, ToyGAN],
+    runs: Mapping[str, ToyGAN | ToyHistory],
     fields: Sequence[tuple[str, str, bool]],
     references: Mapping[str, float] | None = None,
     figsize: tuple[float, float] | None = None,
 ) -> Figure:
     """The curves of several runs, one panel per ``(field, title, log_scale)`` of the history.
+
+    Each run is a :class:`ToyGAN` or a history (e.g. the G-itself history of
+    :func:`run_measuring_g`).
 
     ``references`` draws a dashed line per field (e.g. the target's mean, a loss's value at the
     equilibrium).
@@ -91,8 +128,9 @@ def plot_runs(
         size = figsize or (4.6 * len(fields), 3.6)
         fig, axes = plt.subplots(1, len(fields), figsize=size, layout="constrained", squeeze=False)
         for ax, (field, title, log) in zip(axes[0], fields, strict=True):
-            for i, (name, gan) in enumerate(runs.items()):
-                _plot_field(ax, gan.history, field, f"C{i}", name, log)
+            for i, (name, run) in enumerate(runs.items()):
+                history = run.history if isinstance(run, ToyGAN) else run
+                _plot_field(ax, history, field, f"C{i}", name, log)
             if field in references:
                 ax.axhline(references[field], color="grey", **reference_style("equilibrium"))
             ax.set_title(title)

@@ -500,15 +500,23 @@ def test_nan_loss_is_caught_and_not_recorded():
 
 # ---- it learns ----------------------------------------------------------------------------------
 def test_default_config_solves_the_reference_problem_on_seed_0():
-    """One uniform input, N(4, 1.25^2): within the tolerance after 1,500 steps (seed 0)."""
+    """One uniform input, N(4, 1.25^2): within the tolerance over steps 2,500-3,000 (seed 0).
+
+    The median of the records over a window, not one evaluation: a run is chaotic, and on
+    another CPU (whose rounding differs in the last bits) one step's JS can land anywhere in the
+    run's wander; the window's median moves far less (seed 0 with other CPU kernels, e.g.
+    ``ATEN_CPU_CAPABILITY=default`` or ``MKL_CBWR=AVX2``: 0.005-0.008 nats).
+    """
     gan = ToyGAN(ToyGANConfig(seed=0))
     assert gan.config.net.noise_dim == 1
     assert gan.config.target == "gaussian"
-    gan.train(1500, record_every=None)
-    ev = gan.evaluate()
-    assert abs(ev["mean"] - 4.0) <= 0.1
-    assert abs(ev["std"] - 1.25) <= 0.1
-    assert ev["js"] <= 0.01
+    history = gan.train(3000, record_every=100)
+    last = {name: np.median(getattr(history, name)[-6:]) for name in ("mean", "std", "js")}
+    assert history.step[-6] == 2500
+    assert abs(last["mean"] - 4.0) <= 0.1
+    assert abs(last["std"] - 1.25) <= 0.1
+    assert last["js"] <= 0.01
+    assert history.js[0] > 0.3  # from far away: the untrained G is almost constant
 
 
 # ---- the loss helpers ---------------------------------------------------------------------------
