@@ -99,7 +99,9 @@ def judged(offline_digits) -> dict[str, dict]:
 #: What README.md, the notebook and ganlib.mnist.pretrained say of each shipped generator, per
 #: judge: (lowest share, highest share, the digit drawn most, a bound on the Fréchet distance).
 SHIPPED_CLAIMS = {
-    "default": {"cnn": (0.0706, 0.1565, 9, 35.0), "mlp": (0.0748, 0.1569, 9, 52.0)},
+    "default": {"cnn": (0.0849, 0.1104, 7, 10.0), "mlp": (0.0864, 0.1187, 9, 13.0)},
+    "dcgan_r1_10k": {"cnn": (0.0767, 0.1280, 9, 21.0), "mlp": (0.0759, 0.1359, 9, 32.0)},
+    "dcgan_no_r1": {"cnn": (0.0706, 0.1565, 9, 35.0), "mlp": (0.0748, 0.1569, 9, 52.0)},
     "keras_gan": {"cnn": (0.0644, 0.1511, 3, 46.0), "mlp": (0.0723, 0.1233, 3, 22.0)},
     "keras_gan_dropout": {"cnn": (0.0657, 0.1421, 7, 52.0), "mlp": (0.0765, 0.1285, 7, 25.0)},
 }
@@ -121,7 +123,7 @@ def test_shipped_coverage_and_frechet_recomputed_with_both_judges(name, judged) 
         assert r["coverage_ok"] == (low >= 0.07 and high <= 0.13), judge
         assert r["frechet_distance"] < fd_bound, (judge, r["frechet_distance"])
         assert r["frechet_real_baseline"] < 4  # real digits against real digits
-        assert r["frechet_distance"] > 5 * r["frechet_real_baseline"]  # far from real still
+        assert r["frechet_distance"] > 2 * r["frechet_real_baseline"]  # not real digits yet
     rates = result["disagreement"]["cnn vs mlp"]
     assert rates["real"] < 0.05  # two good judges agree on real digits
     assert rates["generated"] > 4 * rates["real"]  # and much less on generated ones
@@ -131,7 +133,8 @@ def test_shipped_coverage_and_frechet_recomputed_with_both_judges(name, judged) 
 def test_shipped_generators_do_not_copy_training_digits(name, judged) -> None:
     check = judged[name]["memorisation"]
     assert not check["memorised"]
-    assert check["fraction_closer"] < 0.01  # held-out digits: 5 % by construction
+    # held-out digits: 5 % by construction; the samples under half of that (default: 2.2 %)
+    assert check["fraction_closer"] < 0.5 * check["held_out_fraction_closer"]
     assert check["median_generated"] > check["median_held_out"]
 
 
@@ -149,6 +152,22 @@ def test_the_records_hold_the_numbers_measured_now(name, judged) -> None:
     assert quality["memorisation"]["fraction_closer"] == pytest.approx(again)
 
 
+def test_the_shipped_dcgans_differ_by_r1_as_their_records_say() -> None:
+    """The default is trained with lazy R1 (gamma 5, every 4th D step), dcgan_no_r1 without it;
+    dcgan_no_r1 is the former default's file, unchanged."""
+    default, no_r1, short = (pretrained_info(n) for n in ("default", "dcgan_no_r1", "dcgan_r1_10k"))
+    for info in (default, short):
+        config = MNISTGANConfig.from_dict(info["config"])
+        assert (config.r1_gamma, config.r1_every) == (5.0, 4)
+        assert all("--r1 5 --r1-every 4" in c for c in info["commands"])
+        assert info["r1"] == "gamma 5, every 4 D steps"
+    assert MNISTGANConfig.from_dict(no_r1["config"]).r1_gamma == 0
+    assert not any("--r1" in c for c in no_r1["commands"])
+    assert no_r1["sha256"].startswith("ac00c6c947dc")  # the former default's weights
+    assert short["training_seconds"] < no_r1["training_seconds"]  # less time than without R1
+    assert short["config"]["steps"] == 10_000 < no_r1["config"]["steps"] == 12_000
+
+
 def test_shipped_default_parzen_recomputed_from_the_weights(offline_digits) -> None:
     """The Parzen score of the record, measured again, and below real digits standing in."""
     quality = pretrained_info("default")["quality"]
@@ -159,7 +178,7 @@ def test_shipped_default_parzen_recomputed_from_the_weights(offline_digits) -> N
     for key in ("frechet_distance", "frechet_real_baseline", "parzen_mean", "parzen_stderr"):
         assert again[key] == pytest.approx(quality[key], rel=1e-5), key
     assert again["parzen_sigma"] == quality["parzen_sigma"]
-    assert 113 < again["parzen_mean"] < 123  # README.md: 118 ± 5 nats
+    assert 171 < again["parzen_mean"] < 185  # README.md: 178 ± 7 nats
 
 
 def _copy_shipped(tmp_path: Path, name: str = "default") -> tuple[Path, Path]:
