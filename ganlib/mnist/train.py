@@ -283,7 +283,7 @@ def _export(
         "commands": commands,
         "device": str(device) if device.type != "cuda" else torch.cuda.get_device_name(device),
         "torch_threads": torch.get_num_threads(),
-        "training_seconds": round(result.history["seconds"][-1], 1),
+        "training_seconds": round(result.history["seconds"][-1], 3),
         "data": f"{result.data.get('source', '?')} ({result.data.get('n_images', 0):,} images)",
         "augment": f"DiffAugment p={c.augment_p:g}" if c.augment_p > 0 else "none",
         "r1": f"gamma {c.r1_gamma:g}, every {c.r1_every} D steps" if c.r1_gamma > 0 else "none",
