@@ -26,7 +26,6 @@ from matplotlib.figure import Figure
 
 from ganlib.core.device import make_generator
 from ganlib.core.losses import generator_loss
-from ganlib.toy.js_estimate import JS_SAMPLES, js_from_samples
 from ganlib.toy.plots import projector_style, reference_style
 from ganlib.toy.training import ToyGAN, ToyGANConfig, ToyHistory
 
@@ -56,16 +55,14 @@ def run_measuring_g(
     Notebook 02's ablation uses it for "no moving average".
     """
     gan = ToyGAN(config)
-    z = gan.noise(JS_SAMPLES, make_generator(config.seed + 4))  # (JS_SAMPLES, noise_dim)
     itself = ToyHistory()
 
     def measure() -> None:
-        with torch.no_grad():
-            x = gan.G(z).reshape(-1).double().cpu().numpy()
+        # the same noise every time: a fresh stream of its own seed, not the history's
+        measured = gan.evaluate(generator=make_generator(config.seed + 4), net=gan.G)
         itself.step.append(gan.step)
-        itself.mean.append(float(x.mean()))
-        itself.std.append(float(x.std()))
-        itself.js.append(js_from_samples(x, gan.target))
+        for field in ("mean", "std", "js"):
+            getattr(itself, field).append(measured[field])
 
     measure()
     while gan.step < steps and gan.diverged is None:

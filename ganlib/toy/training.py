@@ -262,17 +262,25 @@ class ToyGAN(Game):
 
     # ---- measuring ----------------------------------------------------------------------------
     @torch.no_grad()
-    def sample(self, n: int, generator: torch.Generator | None = None) -> np.ndarray:
-        """``n`` samples of the evaluated G (:attr:`G_eval`), float64 ``(n,)``.
+    def sample(
+        self, n: int, generator: torch.Generator | None = None, net: nn.Module | None = None
+    ) -> np.ndarray:
+        """``n`` samples of ``net`` (default: the evaluated G, :attr:`G_eval`), float64 ``(n,)``.
 
         They come from ``generator``, by default the evaluation stream (the history's).
         """
         gen = self._eval_gen if generator is None else generator
-        return self.G_eval(self.noise(n, gen)).reshape(-1).double().cpu().numpy()
+        net = self.G_eval if net is None else net
+        return net(self.noise(n, gen)).reshape(-1).double().cpu().numpy()
 
-    def evaluate(self, n: int = JS_SAMPLES) -> dict[str, float]:
-        """Mean, std and estimated JS (nats) of ``n`` fresh generator samples."""
-        x = self.sample(n)
+    def evaluate(
+        self,
+        n: int = JS_SAMPLES,
+        generator: torch.Generator | None = None,
+        net: nn.Module | None = None,
+    ) -> dict[str, float]:
+        """Mean, std and estimated JS (nats) of ``n`` fresh samples (see :meth:`sample`)."""
+        x = self.sample(n, generator, net)
         if not np.isfinite(x).all():
             return {"mean": math.nan, "std": math.nan, "js": math.nan}
         return {
